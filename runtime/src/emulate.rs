@@ -1,0 +1,162 @@
+//! Guest instructions the runtime carries out itself because they do not
+//! exist in 64-bit mode (BCD arithmetic, salc), segment-register loads, and
+//! instructions that must end the guest with a signal.
+//!
+//! Invariant: each operation changes exactly the guest state the i386 manual
+//! says it changes, in the saved `Context` (the stubs restore it afterwards).
+
+use crate::abi::{seg, Context, GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN};
+use crate::translate::lower::emu;
+
+const CF: u64 = 0x1;
+const PF: u64 = 0x4;
+const AF: u64 = 0x10;
+const ZF: u64 = 0x40;
+const SF: u64 = 0x80;
+
+fn szp(ctx: &mut Context, v: u8) {
+    let mut f = ctx.eflags & !(SF | ZF | PF);
+    if v == 0 {
+        f |= ZF;
+    }
+    if v & 0x80 != 0 {
+        f |= SF;
+    }
+    if v.count_ones() % 2 == 0 {
+        f |= PF;
+    }
+    ctx.eflags = f;
+}
+
+fn set(ctx: &mut Context, flag: u64, on: bool) {
+    if on {
+        ctx.eflags |= flag;
+    } else {
+        ctx.eflags &= !flag;
+    }
+}
+
+/// Carry out the emulated instruction `arg` (`translate::lower::emu`; bits
+/// 8.. hold an immediate).
+pub fn run(ctx: &mut Context, arg: u32) {
+    let op = arg & 0xff;
+    let imm = (arg >> 8) as u8;
+    let eax = ctx.reg(0);
+    let al = eax as u8;
+    let ah = (eax >> 8) as u8;
+    let cf = ctx.eflags & CF != 0;
+    let af = ctx.eflags & AF != 0;
+    let set_al = |ctx: &mut Context, v: u8| ctx.set_reg(0, (eax & !0xff) | v as u32);
+    let set_ax = |ctx: &mut Context, v: u16| ctx.set_reg(0, (eax & !0xffff) | v as u32);
+    match op {
+        emu::DAA | emu::DAS => {
+            let sub = op == emu::DAS;
+            let mut v = al;
+            let mut ncf = false;
+            if al & 0xf > 9 || af {
+                let (r, c) = if sub { al.overflowing_sub(6) } else { al.overflowing_add(6) };
+                v = r;
+                ncf = cf || c;
+                set(ctx, AF, true);
+            } else {
+                set(ctx, AF, false);
+            }
+            if al > 0x99 || cf {
+                v = if sub { v.wrapping_sub(0x60) } else { v.wrapping_add(0x60) };
+                ncf = true;
+            }
+            set(ctx, CF, ncf);
+            set_al(ctx, v);
+            szp(ctx, v);
+        }
+        emu::AAA | emu::AAS => {
+            let ax = eax as u16;
+            if al & 0xf > 9 || af {
+                let r = if op == emu::AAA {
+                    ax.wrapping_add(0x106)
+                } else {
+                    let lo = (al.wrapping_sub(6)) as u16;
+                    let hi = ah.wrapping_sub(1) as u16;
+                    (hi << 8) | lo
+                };
+                set_ax(ctx, r & 0xff0f);
+                set(ctx, AF | CF, true);
+            } else {
+                set_ax(ctx, ax & 0xff0f);
+                set(ctx, AF | CF, false);
+            }
+        }
+        emu::AAM => {
+            if imm == 0 {
+                raise(libc::SIGFPE);
+            }
+            let (q, r) = (al / imm, al % imm);
+            set_ax(ctx, (q as u16) << 8 | r as u16);
+            szp(ctx, r);
+        }
+        emu::AAD => {
+            let v = al.wrapping_add(ah.wrapping_mul(imm));
+            set_ax(ctx, v as u16);
+            szp(ctx, v);
+        }
+        emu::SALC => set_al(ctx, if cf { 0xff } else { 0 }),
+        _ => crate::fatal(&format!("unknown emulated operation {op}")),
+    }
+}
+
+/// `mov sreg, x` / `pop sreg`: check the selector as an i386 kernel's GDT
+/// would and set the segment base the translated code uses.
+pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) {
+    let entry = (sel >> 3) as u32;
+    let ok_flat = sel == crate::abi::SEL_DS || sel == crate::abi::SEL_CS;
+    let base = match idx {
+        seg::FS | seg::GS => {
+            if sel & !3 == 0 {
+                Some(0)
+            } else if sel & 7 == 3 && (GDT_ENTRY_TLS_MIN..GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES as u32).contains(&entry) {
+                let t = ctx.tls[(entry - GDT_ENTRY_TLS_MIN) as usize];
+                (t.used != 0).then_some(t.base)
+            } else if ok_flat {
+                Some(0)
+            } else {
+                None
+            }
+        }
+        seg::SS => ok_flat.then_some(0),
+        _ => (ok_flat || sel & !3 == 0).then_some(0),
+    };
+    match base {
+        Some(b) => {
+            ctx.sel[idx] = sel;
+            match idx {
+                seg::GS => ctx.gs_base = b as u64,
+                seg::FS => ctx.fs_base = b as u64,
+                _ => {}
+            }
+        }
+        None => raise(libc::SIGSEGV),
+    }
+}
+
+/// Undecodable or unsupported instruction: the guest dies of SIGILL, as on
+/// a CPU without it.
+pub fn raise_sigill(ctx: &Context) -> ! {
+    if crate::log::enabled(crate::log::JIT) {
+        crate::log::line(&format!("illegal instruction at {:#010x}", ctx.eip as u32));
+    }
+    raise(libc::SIGILL)
+}
+
+/// End the process with `sig`, as the kernel would for a guest fault.
+pub fn raise(sig: i32) -> ! {
+    // SAFETY: resetting a signal to its default action and raising it.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
+        libc::_exit(128 + sig)
+    }
+}

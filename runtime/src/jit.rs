@@ -1,0 +1,161 @@
+//! The run-time half of translation: the code cache, translation of blocks
+//! the static pass missed, and chaining of direct exits.
+//!
+//! Invariants: blocks are translated by the shared lowering
+//! (`crate::translate`), so run-time and ahead-of-time code agree; the output's
+//! `.text` is never written (DESIGN.md invariant 3): only exits of blocks in
+//! this cache are patched. A direct exit whose target is not yet translated
+//! is remembered and patched when the target appears (chaining), unless
+//! block tracing is on (every entry must reach the trace call).
+
+use crate::translate::{self, CodeSource, Options};
+use crate::{dispatch, log};
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+const CACHE_SIZE: usize = 512 << 20;
+
+struct Jit {
+    base: *mut u8,
+    used: usize,
+    /// Unpatched exits: guest target -> addresses of rel32 fields.
+    waiting: HashMap<u32, Vec<usize>>,
+    /// Guest block starts the static pass translated.
+    static_starts: HashSet<u32>,
+    trace: bool,
+    translated: u64,
+}
+
+// SAFETY: the raw pointer is only used under the JIT mutex.
+unsafe impl Send for Jit {}
+
+static JIT: Mutex<Option<Jit>> = Mutex::new(None);
+
+/// Guest memory as a code source: identity-mapped, readable where the
+/// guest mapped it.
+struct GuestMemory;
+
+impl CodeSource for GuestMemory {
+    fn read(&self, addr: u32, buf: &mut [u8]) -> usize {
+        // Only executable guest memory is code; the last readable byte may
+        // end a page, so read byte-wise up to the mapping's end.
+        let mut n = 0;
+        while n < buf.len() {
+            let a = addr.wrapping_add(n as u32);
+            if a < addr || !crate::memory::is_mapped(a, 1) {
+                break;
+            }
+            let run = (0x1000 - (a as usize & 0xfff)).min(buf.len() - n);
+            // SAFETY: [a, a+run) lies within one mapped guest page.
+            unsafe { std::ptr::copy_nonoverlapping(a as usize as *const u8, buf[n..].as_mut_ptr(), run) };
+            n += run;
+        }
+        n
+    }
+}
+
+/// Set up the code cache and register the static pass's blocks
+/// (`blocks`: guest address, host address).
+pub fn init(static_blocks: &[(u32, u64)]) {
+    let trace = log::enabled(log::BLOCKS);
+    // SAFETY: a fresh private mapping placed by the kernel (above 4 GiB,
+    // the low range being reserved); RWX because exits are patched in place.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            CACHE_SIZE,
+            libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        crate::fatal("cannot allocate the code cache");
+    }
+    let mut static_starts = HashSet::with_capacity(static_blocks.len());
+    for &(g, h) in static_blocks {
+        static_starts.insert(g);
+        if !trace {
+            dispatch::insert(g, h);
+        }
+    }
+    *JIT.lock().unwrap_or_else(|e| e.into_inner()) = Some(Jit {
+        base: base as *mut u8,
+        used: 0,
+        waiting: HashMap::new(),
+        static_starts,
+        trace,
+        translated: 0,
+    });
+}
+
+/// Was `guest` a block start of the static pass?
+pub fn is_static_start(guest: u32) -> bool {
+    JIT.lock().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|j| j.static_starts.contains(&guest))
+}
+
+/// Host code for the guest address `guest`, translating it on a miss.
+pub fn host_code_for(guest: u32) -> u64 {
+    if let Some(h) = dispatch::lookup(guest) {
+        return h;
+    }
+    let mut g = JIT.lock().unwrap_or_else(|e| e.into_inner());
+    let jit = g.as_mut().expect("jit initialised");
+    if let Some(h) = dispatch::lookup(guest) {
+        return h;
+    }
+    let block = translate::translate_block(&GuestMemory, guest, &|_| false, Options { trace: jit.trace });
+    if log::enabled(log::JIT) {
+        log::line(&format!(
+            "jit {guest:#010x}: {} insns, {} guest bytes, {} host bytes",
+            block.ninsns,
+            block.guest_len,
+            block.code.len()
+        ));
+    }
+    let len = (block.code.len() + 15) & !15;
+    if jit.used + len > CACHE_SIZE {
+        crate::fatal("code cache full");
+    }
+    // SAFETY: [base+used, base+used+len) is inside the cache mapping and not
+    // yet part of any block, so no thread executes it.
+    let host = unsafe {
+        let dst = jit.base.add(jit.used);
+        std::ptr::copy_nonoverlapping(block.code.as_ptr(), dst, block.code.len());
+        dst as u64
+    };
+    jit.used += len;
+    jit.translated += 1;
+    for e in &block.exits {
+        let field = host as usize + e.rel32_at as usize;
+        match dispatch::lookup(e.target).filter(|_| !jit.trace) {
+            Some(t) => patch(field, t),
+            None if !jit.trace => jit.waiting.entry(e.target).or_default().push(field),
+            None => {}
+        }
+    }
+    dispatch::insert(guest, host);
+    if let Some(fields) = jit.waiting.remove(&guest) {
+        for f in fields {
+            patch(f, host);
+        }
+    }
+    host
+}
+
+/// Point the rel32 field at `field` to `target`, if it reaches.
+fn patch(field: usize, target: u64) {
+    let rel = target as i64 - (field as i64 + 4);
+    if let Ok(rel) = i32::try_from(rel) {
+        // SAFETY: `field` is a rel32 slot of a block in the writable cache;
+        // single-threaded guests cannot be executing it mid-update (threads
+        // arrive with a later issue, which must make this atomic).
+        unsafe { std::ptr::write_unaligned(field as *mut i32, rel) };
+    }
+}
+
+/// Number of blocks translated at run time.
+pub fn translated_count() -> u64 {
+    JIT.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0, |j| j.translated)
+}

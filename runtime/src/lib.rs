@@ -1,0 +1,38 @@
+//! rehost runtime: linked into every translated executable and into the
+//! `rehost` command (for `rehost run`).
+//!
+//! Stage map:
+//! - `abi`: the contract between translated code and the runtime
+//! - `translate`: one lowering of i386 blocks to x86-64, shared by the static
+//!   pass (translator crate) and the run-time JIT
+//! - `memory`: the guest address space (low 4 GiB reservation, brk, mmap)
+//! - `guest_mem`: fault-tolerant access to guest memory for system calls
+//! - `loader`: maps the guest image, builds the i386 initial stack
+//! - `start`: process start-up, ahead-of-time and run-time-only
+//! - `dispatch`: the emulation manager and the map table
+//! - `jit`: the run-time code cache and chaining
+//! - `stubs`: hand-written entry/exit code between guest and host
+//! - `emulate`: instructions the runtime carries out itself
+//! - `syscall`: i386 system calls on x86-64
+//! - `log`: REHOST_LOG / REHOST_STATS
+
+pub mod abi;
+pub mod dispatch;
+pub mod emulate;
+pub mod guest_mem;
+pub mod jit;
+pub mod loader;
+pub mod log;
+pub mod memory;
+pub mod start;
+pub mod stubs;
+pub mod syscall;
+pub mod translate;
+
+/// Report an unrecoverable runtime error in one line and exit with status 127
+/// (the guest cannot continue; no partial state is kept).
+pub fn fatal(msg: &str) -> ! {
+    log::line(&format!("fatal: {msg}"));
+    // SAFETY: terminating the process.
+    unsafe { libc::_exit(127) }
+}

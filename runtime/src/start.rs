@@ -1,0 +1,79 @@
+//! Process start-up: from a translated executable's `main` (ahead-of-time
+//! path) or from `rehost run` (run-time only), to the first guest block.
+//!
+//! Order matters: the guest reservation comes first, before anything else of
+//! the runtime could allocate memory the kernel might place below 4 GiB.
+
+use crate::abi::{AotDescriptor, Context, RawSegment, AOT_MAGIC, AOT_VERSION};
+use crate::loader::{self, GuestImage, Segment};
+use crate::{dispatch, jit, log, memory, stubs, syscall};
+use std::ffi::CStr;
+
+/// Run a guest program: `static_blocks` are (guest, host) pairs from the
+/// static pass (empty for `rehost run`).
+pub fn run(img: &GuestImage, exe_path: &str, args: &[Vec<u8>], envs: &[Vec<u8>], static_blocks: &[(u32, u64)]) -> ! {
+    log::init_from_env();
+    if let Err(e) = memory::reserve_guest_space() {
+        crate::fatal(&e);
+    }
+    if let Err(e) = loader::map_image(img) {
+        crate::fatal(&format!("cannot map the guest image: {e}"));
+    }
+    let esp = match loader::build_stack(img, exe_path, args, envs) {
+        Ok(esp) => esp,
+        Err(e) => crate::fatal(&format!("cannot build the guest stack: {e}")),
+    };
+    syscall::set_guest_exe(exe_path);
+    let l1 = dispatch::init_map();
+    jit::init(static_blocks);
+    let ctx = Box::leak(Context::new());
+    ctx.map_l1 = l1;
+    ctx.stub_call = stubs::stub_call_addr();
+    ctx.stub_miss = stubs::stub_miss_addr();
+    ctx.set_reg(crate::abi::reg::ESP, esp);
+    let host = jit::host_code_for(img.entry);
+    // SAFETY: ctx is leaked (lives forever) and fully set up; `host` is
+    // translated code for the guest entry point.
+    unsafe { stubs::enter(ctx, host) }
+}
+
+/// Entry from a translated executable's `main` (emitted by the translator).
+///
+/// # Safety
+/// `argv`/`envp` are the C runtime's; `desc` points to the descriptor the
+/// translator emitted, whose pointers are valid for the process lifetime.
+#[no_mangle]
+pub unsafe extern "C" fn rehost_aot_main(argc: i32, argv: *const *const i8, envp: *const *const i8, desc: *const AotDescriptor) -> i32 {
+    let d = &*desc;
+    if d.magic != AOT_MAGIC || d.version != AOT_VERSION {
+        crate::fatal("translated executable and runtime disagree on the descriptor format");
+    }
+    let raw: &[RawSegment] = std::slice::from_raw_parts(d.segments, d.nseg as usize);
+    let image = std::slice::from_raw_parts(d.image, d.image_len as usize);
+    let segments = raw
+        .iter()
+        .map(|s| Segment {
+            vaddr: s.vaddr,
+            memsz: s.memsz,
+            flags: s.flags,
+            data: &image[s.offset as usize..s.offset as usize + s.filesz as usize],
+        })
+        .collect();
+    let img = GuestImage { entry: d.entry, phdr: d.phdr, phnum: d.phnum, segments, brk: d.brk };
+    let blocks: Vec<(u32, u64)> = std::slice::from_raw_parts(d.blocks, d.nblocks as usize)
+        .iter()
+        .map(|&[g, off]| (g, d.text as u64 + off as u64))
+        .collect();
+    let mut args = Vec::with_capacity(argc as usize);
+    for k in 0..argc as usize {
+        args.push(CStr::from_ptr(*argv.add(k)).to_bytes().to_vec());
+    }
+    let mut envs = Vec::new();
+    let mut e = envp;
+    while !(*e).is_null() {
+        envs.push(CStr::from_ptr(*e).to_bytes().to_vec());
+        e = e.add(1);
+    }
+    let exe = std::fs::read_link("/proc/self/exe").map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    run(&img, &exe, &args, &envs, &blocks)
+}

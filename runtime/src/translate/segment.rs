@@ -1,0 +1,202 @@
+//! `fs:`/`gs:` memory operands and segment-register instructions.
+//!
+//! Invariant (DESIGN.md, "Segment bases wrap at 4 GiB"): a guest `gs:`/`fs:`
+//! access is computed as `(EA + base) mod 2^32` with 32-bit `lea`s into r11d,
+//! never with a host segment base; the instruction itself is then re-encoded
+//! with the memory operand `[r11d]` and no segment prefix. r12 holds the
+//! guest GS base and r13 the FS base (abi.rs). Guest selector loads call the
+//! runtime, which updates the bases; selector reads return i386 values.
+
+use super::asm::{Asm, EncodeError};
+use crate::abi::{Reason, CTX_SEL};
+use iced_x86::{Code, Instruction, MemoryOperand, OpKind, Register};
+
+/// The memory operand index of `i`, if it has one.
+pub fn mem_operand(i: &Instruction) -> Option<u32> {
+    (0..i.op_count()).find(|&k| i.op_kind(k) == OpKind::Memory)
+}
+
+/// Does `i` access memory through `fs:` or `gs:`?
+pub fn uses_guest_segment(i: &Instruction) -> bool {
+    mem_operand(i).is_some() && matches!(i.memory_segment(), Register::FS | Register::GS)
+        || matches!(i.code(), Code::Mov_EAX_moffs32 | Code::Mov_moffs32_EAX | Code::Mov_AL_moffs8
+            | Code::Mov_moffs8_AL | Code::Mov_AX_moffs16 | Code::Mov_moffs16_AX)
+            && matches!(i.memory_segment(), Register::FS | Register::GS)
+}
+
+/// Rewrite the `moffs` forms of `mov` into their ModRM forms (same meaning).
+pub fn normalize_moffs(i: &Instruction) -> Instruction {
+    let m = MemoryOperand::with_base_displ_size(Register::None, i.memory_displacement64() as i64, 4);
+    let mut n = match i.code() {
+        Code::Mov_EAX_moffs32 => Instruction::with2(Code::Mov_r32_rm32, Register::EAX, m),
+        Code::Mov_moffs32_EAX => Instruction::with2(Code::Mov_rm32_r32, m, Register::EAX),
+        Code::Mov_AX_moffs16 => Instruction::with2(Code::Mov_r16_rm16, Register::AX, m),
+        Code::Mov_moffs16_AX => Instruction::with2(Code::Mov_rm16_r16, m, Register::AX),
+        Code::Mov_AL_moffs8 => Instruction::with2(Code::Mov_r8_rm8, Register::AL, m),
+        Code::Mov_moffs8_AL => Instruction::with2(Code::Mov_rm8_r8, m, Register::AL),
+        _ => return *i,
+    }
+    .expect("moffs rewrite");
+    n.set_segment_prefix(i.segment_prefix());
+    n
+}
+
+/// If `i`'s memory operand goes through `fs:`/`gs:`, emit the address
+/// computation into r11d and point the operand at `[r11d]`.
+pub fn fixup_segment(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
+    let seg = i.memory_segment();
+    let base_reg = match seg {
+        Register::GS => Register::R12D,
+        Register::FS => Register::R13D,
+        _ => return Ok(()),
+    };
+    if mem_operand(i).is_none() {
+        return Ok(());
+    }
+    let (b, x, s) = (i.memory_base(), i.memory_index(), i.memory_index_scale());
+    let d = i.memory_displacement64() as u32 as i32;
+    if b == Register::ESI && i.is_string_instruction() || b == Register::EDI && i.is_string_instruction() {
+        return Err(EncodeError("string instruction with fs/gs override".into()));
+    }
+    match (b, x) {
+        (Register::None, Register::None) => asm.lea32(Register::R11D, base_reg, d),
+        (b, Register::None) => asm.lea32_bi(Register::R11D, b, base_reg, 1, d),
+        (Register::None, x) => asm.lea32_bi(Register::R11D, base_reg, x, s, d),
+        (b, x) => {
+            asm.lea32_bi(Register::R11D, b, x, s, d);
+            asm.lea32_bi(Register::R11D, Register::R11D, base_reg, 1, 0);
+        }
+    }
+    i.set_memory_base(Register::R11D);
+    i.set_memory_index(Register::None);
+    i.set_memory_index_scale(1);
+    i.set_memory_displacement64(0);
+    i.set_memory_displ_size(0);
+    i.set_segment_prefix(Register::None);
+    Ok(())
+}
+
+/// Index of a segment register in the i386 order (es cs ss ds fs gs).
+pub fn sreg_index(r: Register) -> Option<usize> {
+    Some(match r {
+        Register::ES => 0,
+        Register::CS => 1,
+        Register::SS => 2,
+        Register::DS => 3,
+        Register::FS => 4,
+        Register::GS => 5,
+        _ => return None,
+    })
+}
+
+/// Lower segment-register instructions; returns false if `i` is not one.
+pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, EncodeError> {
+    match i.code() {
+        // mov r/m16|r32, sreg: read the guest-visible selector.
+        Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg => {
+            let sel_off = CTX_SEL as i32 + 2 * sreg_index(i.op1_register()).unwrap_or(3) as i32;
+            asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, MemoryOperand::with_base_displ(Register::R15, sel_off as i64)).unwrap())?;
+            if i.op0_kind() == OpKind::Register {
+                let r = i.op0_register();
+                let r32 = if r.is_gpr16() { r.full_register32() } else { r };
+                if i.code() == Code::Mov_rm16_Sreg && r.is_gpr16() {
+                    asm.ins(&Instruction::with2(Code::Mov_r16_rm16, r, Register::R11W).unwrap())?;
+                } else {
+                    asm.mov_rr(r32, Register::R11D);
+                }
+            } else {
+                let mut st = Instruction::with2(Code::Mov_rm16_r16, i.memory_operand_like(), Register::R11W).unwrap();
+                copy_mem(&mut st, i);
+                fixup_segment_r10(asm, &mut st)?;
+                asm.ins(&st)?;
+            }
+            Ok(true)
+        }
+        // mov sreg, r/m16: the runtime validates the selector and sets bases.
+        Code::Mov_Sreg_rm16 | Code::Mov_Sreg_r32m16 => {
+            let idx = sreg_index(i.op0_register()).unwrap_or(3) as u32;
+            if i.op1_kind() == OpKind::Register {
+                asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, i.op1_register().full_register32().to_r16()).unwrap())?;
+            } else {
+                let mut ld = Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, i.memory_operand_like()).unwrap();
+                copy_mem(&mut ld, i);
+                super::segment::fixup_segment(asm, &mut ld)?;
+                asm.ins(&ld)?;
+            }
+            asm.ins(&Instruction::with2(Code::Mov_rm64_r64, MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64), Register::R11).unwrap())?;
+            asm.runtime_call(Reason::LoadSegment, idx, eip);
+            Ok(true)
+        }
+        Code::Pushd_ES | Code::Pushd_CS | Code::Pushd_SS | Code::Pushd_DS | Code::Pushd_FS | Code::Pushd_GS => {
+            let r = i.op0_register();
+            let sel_off = CTX_SEL as i32 + 2 * sreg_index(r).unwrap_or(3) as i32;
+            asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, MemoryOperand::with_base_displ(Register::R15, sel_off as i64)).unwrap())?;
+            asm.store32(Register::ESP, -4, Register::R11D);
+            asm.adjust_esp(-4);
+            Ok(true)
+        }
+        Code::Popd_ES | Code::Popd_SS | Code::Popd_DS | Code::Popd_FS | Code::Popd_GS => {
+            let idx = sreg_index(i.op0_register()).unwrap_or(3) as u32;
+            asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, MemoryOperand::with_base_displ(Register::ESP, 0)).unwrap())?;
+            asm.adjust_esp(4);
+            asm.ins(&Instruction::with2(Code::Mov_rm64_r64, MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64), Register::R11).unwrap())?;
+            asm.runtime_call(Reason::LoadSegment, idx, eip);
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Copy `src`'s memory operand (base, index, scale, displacement, segment)
+/// into `dst`, whose memory operand is a placeholder.
+pub fn copy_mem(dst: &mut Instruction, src: &Instruction) {
+    dst.set_memory_base(src.memory_base());
+    dst.set_memory_index(src.memory_index());
+    dst.set_memory_index_scale(src.memory_index_scale());
+    dst.set_memory_displacement64(src.memory_displacement64());
+    dst.set_memory_displ_size(src.memory_displ_size());
+    dst.set_segment_prefix(src.segment_prefix());
+}
+
+fn fixup_segment_r10(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
+    // r11 holds the value being stored; compute the address in r10 instead.
+    if !matches!(i.memory_segment(), Register::FS | Register::GS) {
+        return Ok(());
+    }
+    asm.mov_rr(Register::R10D, Register::R11D);
+    fixup_segment(asm, i)?;
+    // operand now [r11d]; value in r10w
+    i.set_op1_register(Register::R10W);
+    Ok(())
+}
+
+trait MemLike {
+    fn memory_operand_like(&self) -> MemoryOperand;
+}
+
+impl MemLike for Instruction {
+    /// A placeholder memory operand; `copy_mem` fills in the real one.
+    fn memory_operand_like(&self) -> MemoryOperand {
+        MemoryOperand::with_base_displ(Register::EAX, 0)
+    }
+}
+
+trait To16 {
+    fn to_r16(self) -> Register;
+}
+
+impl To16 for Register {
+    fn to_r16(self) -> Register {
+        match self {
+            Register::EAX => Register::AX,
+            Register::ECX => Register::CX,
+            Register::EDX => Register::DX,
+            Register::EBX => Register::BX,
+            Register::ESP => Register::SP,
+            Register::EBP => Register::BP,
+            Register::ESI => Register::SI,
+            Register::EDI => Register::DI,
+            r => r,
+        }
+    }
+}

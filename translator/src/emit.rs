@@ -1,0 +1,172 @@
+//! Writing the x86-64 relocatable object of a translated guest with `object`.
+//!
+//! Layout: `.text` holds every host block back to back (one function symbol
+//! each, named after the guest function where the guest has a name, so
+//! `objdump`, `perf` and `gdb` show them) and `main`, which passes the
+//! descriptor to `rehost_aot_main`; `.rodata` holds the guest image, the
+//! segment table, the map entries and the guest name; `.data.rel.ro` holds
+//! the `AotDescriptor` (abi.rs) pointing at them.
+//!
+//! Invariant: a direct exit is bound here only when its target is a static
+//! block (rel32 inside `.text`); every other exit keeps its trampoline, so
+//! the runtime finds the target through the map table.
+
+use crate::elf::GuestElf;
+use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+use object::{Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use rehost_runtime::abi::{AOT_MAGIC, AOT_VERSION};
+use rehost_runtime::translate::HostBlock;
+use std::collections::HashMap;
+
+pub struct Emitted {
+    pub bytes: Vec<u8>,
+    pub host_bytes: usize,
+}
+
+fn reloc64(obj: &mut Object, section: object::write::SectionId, offset: u64, sym: object::write::SymbolId, addend: i64) {
+    obj.add_relocation(
+        section,
+        Relocation {
+            offset,
+            symbol: sym,
+            addend,
+            flags: RelocationFlags::Generic { kind: RelocationKind::Absolute, encoding: RelocationEncoding::Generic, size: 64 },
+        },
+    )
+    .expect("relocation");
+}
+
+/// Build the object file for `blocks` (sorted by guest address).
+pub fn emit(elf: &GuestElf, blocks: &[HostBlock]) -> Emitted {
+    // Lay out the blocks and bind exits between static blocks.
+    let mut offsets: HashMap<u32, u32> = HashMap::with_capacity(blocks.len());
+    let mut text: Vec<u8> = Vec::new();
+    for b in blocks {
+        offsets.insert(b.guest_start, text.len() as u32);
+        text.extend_from_slice(&b.code);
+    }
+    for b in blocks {
+        let base = offsets[&b.guest_start];
+        for e in &b.exits {
+            if let Some(&t) = offsets.get(&e.target) {
+                let field = (base + e.rel32_at) as usize;
+                let rel = t as i32 - (field as i32 + 4);
+                text[field..field + 4].copy_from_slice(&rel.to_le_bytes());
+            }
+        }
+    }
+    let host_bytes = text.len();
+    // main: lea rcx, [rip + descriptor]; jmp rehost_aot_main
+    let main_off = text.len() as u64;
+    text.extend_from_slice(&[0x48, 0x8d, 0x0d, 0, 0, 0, 0, 0xe9, 0, 0, 0, 0]);
+
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let text_id = obj.section_id(StandardSection::Text);
+    let text_base = obj.append_section_data(text_id, &text, 16);
+    debug_assert_eq!(text_base, 0);
+
+    let names: HashMap<u32, &str> = elf.functions.iter().map(|f| (f.addr, f.name.as_str())).collect();
+    for b in blocks {
+        let name = match names.get(&b.guest_start) {
+            Some(n) => format!("g.{n}"),
+            None => format!("g.blk_{:08x}", b.guest_start),
+        };
+        obj.add_symbol(Symbol {
+            name: name.into_bytes(),
+            value: offsets[&b.guest_start] as u64,
+            size: b.code.len() as u64,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(text_id),
+            flags: SymbolFlags::None,
+        });
+    }
+    let text_sym = obj.section_symbol(text_id);
+    obj.add_symbol(Symbol {
+        name: b"main".to_vec(),
+        value: main_off,
+        size: 12,
+        kind: SymbolKind::Text,
+        scope: SymbolScope::Linkage,
+        weak: false,
+        section: SymbolSection::Section(text_id),
+        flags: SymbolFlags::None,
+    });
+    let aot_main = obj.add_symbol(Symbol {
+        name: b"rehost_aot_main".to_vec(),
+        value: 0,
+        size: 0,
+        kind: SymbolKind::Text,
+        scope: SymbolScope::Unknown,
+        weak: false,
+        section: SymbolSection::Undefined,
+        flags: SymbolFlags::None,
+    });
+
+    // .rodata: image blob, segment table, block table, guest name.
+    let ro = obj.section_id(StandardSection::ReadOnlyData);
+    let mut image = Vec::new();
+    let mut segs = Vec::new();
+    for s in &elf.segments {
+        let off = image.len() as u64;
+        image.extend_from_slice(&s.data);
+        while image.len() % 16 != 0 {
+            image.push(0);
+        }
+        for v in [s.vaddr, s.memsz, s.data.len() as u32, s.flags] {
+            segs.extend_from_slice(&v.to_le_bytes());
+        }
+        segs.extend_from_slice(&off.to_le_bytes());
+    }
+    let image_off = obj.append_section_data(ro, &image, 16);
+    let segs_off = obj.append_section_data(ro, &segs, 8);
+    let mut table = Vec::with_capacity(blocks.len() * 8);
+    for b in blocks {
+        table.extend_from_slice(&b.guest_start.to_le_bytes());
+        table.extend_from_slice(&offsets[&b.guest_start].to_le_bytes());
+    }
+    let table_off = obj.append_section_data(ro, &table, 8);
+    let mut gname = elf.path.to_string_lossy().into_owned().into_bytes();
+    gname.push(0);
+    let name_off = obj.append_section_data(ro, &gname, 1);
+    let ro_sym = obj.section_symbol(ro);
+
+    // The descriptor (layout of abi::AotDescriptor).
+    let data = obj.add_section(Vec::new(), b".data.rel.ro.rehost".to_vec(), SectionKind::Data);
+    let mut d = Vec::new();
+    d.extend_from_slice(&AOT_MAGIC.to_le_bytes());
+    d.extend_from_slice(&AOT_VERSION.to_le_bytes());
+    for v in [elf.entry, elf.phdr_addr, elf.phnum, elf.segments.len() as u32] {
+        d.extend_from_slice(&v.to_le_bytes());
+    }
+    let ptr_fields = d.len(); // segments, image, image_len, blocks, nblocks, text, text_len, guest_name
+    d.extend_from_slice(&[0u8; 8 * 8]);
+    d.extend_from_slice(&elf.brk.to_le_bytes());
+    d.extend_from_slice(&0u32.to_le_bytes());
+    let put = |d: &mut Vec<u8>, k: usize, v: u64| d[ptr_fields + 8 * k..ptr_fields + 8 * k + 8].copy_from_slice(&v.to_le_bytes());
+    put(&mut d, 2, image.len() as u64);
+    put(&mut d, 4, blocks.len() as u64);
+    put(&mut d, 6, host_bytes as u64);
+    assert_eq!(d.len(), rehost_runtime::abi::AOT_DESCRIPTOR_SIZE);
+    let desc_off = obj.append_section_data(data, &d, 8);
+    reloc64(&mut obj, data, desc_off + ptr_fields as u64, ro_sym, segs_off as i64);
+    reloc64(&mut obj, data, desc_off + ptr_fields as u64 + 8, ro_sym, image_off as i64);
+    reloc64(&mut obj, data, desc_off + ptr_fields as u64 + 24, ro_sym, table_off as i64);
+    reloc64(&mut obj, data, desc_off + ptr_fields as u64 + 40, text_sym, 0);
+    reloc64(&mut obj, data, desc_off + ptr_fields as u64 + 56, ro_sym, name_off as i64);
+    let data_sym = obj.section_symbol(data);
+
+    // main's two relocations.
+    let pc32 = RelocationFlags::Generic { kind: RelocationKind::Relative, encoding: RelocationEncoding::Generic, size: 32 };
+    obj.add_relocation(text_id, Relocation { offset: main_off + 3, symbol: data_sym, addend: desc_off as i64 - 4, flags: pc32 })
+        .expect("relocation");
+    let plt32 = RelocationFlags::Generic { kind: RelocationKind::PltRelative, encoding: RelocationEncoding::Generic, size: 32 };
+    obj.add_relocation(text_id, Relocation { offset: main_off + 8, symbol: aot_main, addend: -4, flags: plt32 })
+        .expect("relocation");
+
+    // No executable stack.
+    obj.add_section(Vec::new(), b".note.GNU-stack".to_vec(), SectionKind::Note);
+
+    Emitted { bytes: obj.write().expect("writing the object"), host_bytes }
+}

@@ -1,0 +1,132 @@
+//! `rehost`: translate i386 Linux programs into native x86-64 executables.
+//!
+//! Pipeline (one module per stage): `elf` (read and validate the guest) ->
+//! `discover` (speculative CFG) -> translation (the runtime's shared lowering,
+//! in parallel with rayon) -> `emit` (relocatable object) -> `link` (cc, with
+//! the runtime library). `rehost run` skips the static pass entirely and lets
+//! the runtime translate every block when first reached.
+
+mod discover;
+mod elf;
+mod emit;
+mod link;
+
+use rayon::prelude::*;
+use rehost_runtime::translate::{translate_block, HostBlock, Options};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+const USAGE: &str = "usage: rehost translate GUEST -o OUT\n       rehost run GUEST [ARGS...]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let result = match args.get(1).map(String::as_str) {
+        Some("translate") => cmd_translate(&args[2..]),
+        Some("run") => cmd_run(&args[2..]),
+        Some("-h") | Some("--help") | Some("help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => Err(format!("expected a subcommand\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rehost: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn cmd_translate(args: &[String]) -> Result<(), String> {
+    let mut guest = None;
+    let mut out = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-o" => out = Some(PathBuf::from(it.next().ok_or("-o needs a file name")?)),
+            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
+            s if guest.is_none() => guest = Some(PathBuf::from(s)),
+            s => return Err(format!("unexpected argument {s}")),
+        }
+    }
+    let guest = guest.ok_or(format!("no guest program given\n{USAGE}"))?;
+    let out = out.ok_or("no output given (-o OUT)")?;
+    translate(&guest, &out)
+}
+
+/// The static pass, end to end.
+fn translate(guest: &Path, out: &Path) -> Result<(), String> {
+    let t0 = Instant::now();
+    let elf = elf::load(guest).map_err(|e| e.to_string())?;
+    if elf.interp.is_some() {
+        return Err(format!("{}: dynamically linked guests are not supported yet", guest.display()));
+    }
+    let cfg = discover::discover(&elf, &[]);
+    let src = discover::ElfCode(&elf);
+    let starts: Vec<u32> = cfg.starts.iter().copied().collect();
+    let is_start = |a: u32| cfg.starts.contains(&a);
+    let blocks: Vec<HostBlock> = starts
+        .par_iter()
+        .map(|&s| translate_block(&src, s, &is_start, Options::default()))
+        .collect();
+    if std::env::var("REHOST_LOG").is_ok_and(|v| v.contains("jit") || v.contains("all")) {
+        report_illegal(&src, &blocks);
+    }
+    let guest_bytes: u64 = blocks.iter().map(|b| b.guest_len as u64).sum();
+    let emitted = emit::emit(&elf, &blocks);
+    link::link(&emitted.bytes, out)?;
+    eprintln!(
+        "rehost: {}: {} blocks, {} guest bytes found statically, {} host bytes emitted, {:.2}s",
+        guest.display(),
+        blocks.len(),
+        guest_bytes,
+        emitted.host_bytes,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn cmd_run(args: &[String]) -> Result<(), String> {
+    let guest = PathBuf::from(args.first().ok_or(format!("no guest program given\n{USAGE}"))?);
+    let elf = elf::load(&guest).map_err(|e| e.to_string())?;
+    if elf.interp.is_some() {
+        return Err(format!("{}: dynamically linked guests are not supported yet", guest.display()));
+    }
+    let segments = elf
+        .segments
+        .iter()
+        .map(|s| rehost_runtime::loader::Segment { vaddr: s.vaddr, memsz: s.memsz, flags: s.flags, data: &s.data })
+        .collect();
+    let img = rehost_runtime::loader::GuestImage { entry: elf.entry, phdr: elf.phdr_addr, phnum: elf.phnum, segments, brk: elf.brk };
+    let exe = std::fs::canonicalize(&guest).unwrap_or(guest.clone());
+    let argv: Vec<Vec<u8>> = args.iter().map(|a| a.clone().into_bytes()).collect();
+    use std::os::unix::ffi::OsStrExt;
+    let envs: Vec<Vec<u8>> = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut e = k.as_bytes().to_vec();
+            e.push(b'=');
+            e.extend_from_slice(v.as_bytes());
+            e
+        })
+        .collect();
+    rehost_runtime::start::run(&img, &exe.to_string_lossy(), &argv, &envs, &[])
+}
+
+/// With REHOST_LOG=jit: list the guest instructions the static pass lowered
+/// to SIGILL (reached only if the guest really executes them).
+fn report_illegal(src: &discover::ElfCode, blocks: &[HostBlock]) {
+    use rehost_runtime::translate::CodeSource;
+    let mut seen = std::collections::BTreeSet::new();
+    for b in blocks {
+        seen.extend(b.illegal.iter().copied());
+    }
+    for a in seen {
+        let mut buf = [0u8; 15];
+        let n = src.read(a, &mut buf);
+        let mut d = iced_x86::Decoder::with_ip(32, &buf[..n], a as u64, iced_x86::DecoderOptions::NONE);
+        let i = d.decode();
+        eprintln!("rehost: not translated: {a:#010x} {i} ({:?})", i.code());
+    }
+}

@@ -100,6 +100,27 @@ pub fn run(ctx: &mut Context, arg: u32) {
             szp(ctx, v);
         }
         emu::SALC => set_al(ctx, if cf { 0xff } else { 0 }),
+        emu::BOUND => {
+            // #BR is delivered as SIGSEGV by Linux.
+            let reg = (arg >> 8) as usize & 7;
+            let addr = ctx.scratch as u32;
+            let in_range = if arg & (1 << 11) != 0 {
+                let v = ctx.reg(reg) as i32;
+                match (crate::guest_mem::read_u32(addr), crate::guest_mem::read_u32(addr.wrapping_add(4))) {
+                    (Ok(lo), Ok(hi)) => v >= lo as i32 && v <= hi as i32,
+                    _ => false,
+                }
+            } else {
+                let v = ctx.reg(reg) as i16;
+                match crate::guest_mem::read_u32(addr) {
+                    Ok(w) => v >= w as u16 as i16 && v <= (w >> 16) as u16 as i16,
+                    _ => false,
+                }
+            };
+            if !in_range {
+                raise(libc::SIGSEGV);
+            }
+        }
         _ => crate::fatal(&format!("unknown emulated operation {op}")),
     }
 }

@@ -111,7 +111,7 @@ impl Asm {
 
     /// `lea r32, [base32 + index32*scale + disp]`.
     pub fn lea32_bi(&mut self, dst: Register, base: Register, index: Register, scale: u32, disp: i32) {
-        let m = MemoryOperand::with_base_index_scale_displ_size(base, index, scale, disp as i64, 4);
+        let m = MemoryOperand::with_base_index_scale_displ_size(base, index, scale, disp as i64, 1);
         self.must(Instruction::with2(Code::Lea_r32_m, dst, m).unwrap());
     }
 

@@ -21,6 +21,7 @@
 //! in `DIFFERENT_IN_64`, never copied.
 
 use super::asm::{Asm, EncodeError};
+use super::legacy;
 use super::segment::{fixup_segment, lower_sreg, normalize_moffs, uses_guest_segment};
 use super::stack::{load_rm32, lower_stack};
 use crate::abi::Reason;
@@ -44,7 +45,7 @@ pub mod emu {
     pub const AAM: u32 = 5; // imm in bits 16..
     pub const AAD: u32 = 6; // imm in bits 16..
     pub const SALC: u32 = 7;
-    pub const CPUID: u32 = 8;
+    pub const BOUND: u32 = 8; // register in bits 8..11, 32-bit form in bit 11
 }
 
 /// Codes that encode in 64-bit mode but mean something else there.
@@ -180,7 +181,11 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
             asm.ins(&Instruction::with1(code, i.op0_register()).unwrap())?;
             return Ok(Flow::Next);
         }
-        Code::Bound_r32_m3232 | Code::Bound_r16_m1616 | Code::Arpl_rm16_r16 | Code::Arpl_r32m16_r32 => {
+        Code::Bound_r32_m3232 | Code::Bound_r16_m1616 => {
+            legacy::lower_bound(asm, i)?;
+            return Ok(Flow::Next);
+        }
+        Code::Arpl_rm16_r16 | Code::Arpl_r32m16_r32 => {
             illegal(asm, eip);
             return Ok(Flow::End);
         }
@@ -192,6 +197,13 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
     }
     // Copy class.
     let mut c = *i;
+    if let Some(code) = legacy::alias_82(c.code()) {
+        c.set_code(code);
+    }
+    if legacy::is_addr16(&c) {
+        c = normalize_moffs(&c);
+        legacy::fixup_addr16(asm, &mut c)?;
+    }
     if uses_guest_segment(&c) {
         c = normalize_moffs(&c);
         fixup_segment(asm, &mut c)?;
@@ -223,6 +235,10 @@ fn lower_cond_branch(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> 
         Code::Loope_rel8_32_ECX => 0xe1,
         Code::Loop_rel8_32_ECX => 0xe2,
         Code::Jecxz_rel8_32 => 0xe3,
+        Code::Jcxz_rel8_32 | Code::Jcxz_rel8_16 => {
+            legacy::lower_jcxz(asm, i);
+            return Ok(());
+        }
         _ => {
             illegal(asm, i.ip32());
             return Ok(());

@@ -9,6 +9,7 @@
 //! bytes only (plus the options), never of run-time state.
 
 pub mod asm;
+pub mod legacy;
 pub mod lower;
 pub mod segment;
 pub mod stack;

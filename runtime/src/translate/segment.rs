@@ -44,6 +44,9 @@ pub fn normalize_moffs(i: &Instruction) -> Instruction {
 /// If `i`'s memory operand goes through `fs:`/`gs:`, emit the address
 /// computation into r11d and point the operand at `[r11d]`.
 pub fn fixup_segment(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
+    if super::legacy::is_addr16(i) {
+        return super::legacy::fixup_addr16(asm, i);
+    }
     let seg = i.memory_segment();
     let base_reg = match seg {
         Register::GS => Register::R12D,

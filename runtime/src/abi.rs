@@ -147,7 +147,7 @@ pub struct Context {
     pub fxsave: [u8; 512], // 0x100
     /// Host MXCSR/x87 defaults loaded before running host code.
     pub host_mxcsr: u32, // 0x300
-    pub host_fcw: u16, // 0x304
+    pub host_fcw: u16,   // 0x304
     pub _pad2: u16,
 }
 
@@ -255,8 +255,11 @@ pub struct AotDescriptor {
     /// End of the highest segment (initial program break).
     pub brk: u32,
     pub _pad: u32,
+    /// `nblocks` bytes, one per block of `blocks`: set to 1 by the block's
+    /// first instruction when it runs (REHOST_STATS).
+    pub executed: *const u8,
 }
 
 pub const AOT_MAGIC: u64 = 0x5453_4f48_4552_0001; // "\x01\0REHOST" little-endian-ish
-pub const AOT_VERSION: u64 = 1;
+pub const AOT_VERSION: u64 = 2;
 pub const AOT_DESCRIPTOR_SIZE: usize = std::mem::size_of::<AotDescriptor>();

@@ -91,19 +91,26 @@ pub fn insert(guest: u32, host: u64) {
         slot.store(l2, Ordering::Release);
     }
     // SAFETY: l2 is a private level-2 page of L_ENTRIES slots.
-    unsafe { (*(l2 as *const AtomicU64).add(guest as usize & 0xffff)).store(host, Ordering::Release) };
+    unsafe {
+        (*(l2 as *const AtomicU64).add(guest as usize & 0xffff)).store(host, Ordering::Release)
+    };
 }
 
 /// The one entry from the stubs into Rust (abi.rs: runtime call and miss).
 /// Returns the host address at which guest execution continues.
+///
+/// # Safety
+/// Only the stubs call this, with the running thread's context, which is
+/// live and not aliased while the guest is stopped in the runtime.
 #[no_mangle]
-pub extern "C" fn rehost_runtime_call(ctx: *mut Context) -> u64 {
-    // SAFETY: the stubs pass the running thread's context, which is live
-    // and not aliased while the guest is stopped in the runtime.
-    let ctx = unsafe { &mut *ctx };
+pub unsafe extern "C" fn rehost_runtime_call(ctx: *mut Context) -> u64 {
+    let ctx = &mut *ctx;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime_call(ctx))) {
         Ok(v) => v,
-        Err(_) => crate::fatal(&format!("internal error at guest eip {:#x}", ctx.eip as u32)),
+        Err(_) => crate::fatal(&format!(
+            "internal error at guest eip {:#x}",
+            ctx.eip as u32
+        )),
     }
 }
 
@@ -127,7 +134,11 @@ fn runtime_call(ctx: &mut Context) -> u64 {
             }
             Some(Reason::TraceBlock) => {
                 let eip = ctx.eip as u32;
-                let kind = if jit::is_static_start(eip) { "static" } else { "runtime" };
+                let kind = if jit::is_static_start(eip) {
+                    "static"
+                } else {
+                    "runtime"
+                };
                 log::line(&format!("block {eip:#010x} {kind}"));
                 ctx.resume
             }

@@ -22,7 +22,7 @@ fn szp(ctx: &mut Context, v: u8) {
     if v & 0x80 != 0 {
         f |= SF;
     }
-    if v.count_ones() % 2 == 0 {
+    if v.count_ones().is_multiple_of(2) {
         f |= PF;
     }
     ctx.eflags = f;
@@ -54,7 +54,11 @@ pub fn run(ctx: &mut Context, arg: u32) {
             let mut v = al;
             let mut ncf = false;
             if al & 0xf > 9 || af {
-                let (r, c) = if sub { al.overflowing_sub(6) } else { al.overflowing_add(6) };
+                let (r, c) = if sub {
+                    al.overflowing_sub(6)
+                } else {
+                    al.overflowing_add(6)
+                };
                 v = r;
                 ncf = cf || c;
                 set(ctx, AF, true);
@@ -62,7 +66,11 @@ pub fn run(ctx: &mut Context, arg: u32) {
                 set(ctx, AF, false);
             }
             if al > 0x99 || cf {
-                v = if sub { v.wrapping_sub(0x60) } else { v.wrapping_add(0x60) };
+                v = if sub {
+                    v.wrapping_sub(0x60)
+                } else {
+                    v.wrapping_add(0x60)
+                };
                 ncf = true;
             }
             set(ctx, CF, ncf);
@@ -106,7 +114,10 @@ pub fn run(ctx: &mut Context, arg: u32) {
             let addr = ctx.scratch as u32;
             let in_range = if arg & (1 << 11) != 0 {
                 let v = ctx.reg(reg) as i32;
-                match (crate::guest_mem::read_u32(addr), crate::guest_mem::read_u32(addr.wrapping_add(4))) {
+                match (
+                    crate::guest_mem::read_u32(addr),
+                    crate::guest_mem::read_u32(addr.wrapping_add(4)),
+                ) {
                     (Ok(lo), Ok(hi)) => v >= lo as i32 && v <= hi as i32,
                     _ => false,
                 }
@@ -134,7 +145,10 @@ pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) {
         seg::FS | seg::GS => {
             if sel & !3 == 0 {
                 Some(0)
-            } else if sel & 7 == 3 && (GDT_ENTRY_TLS_MIN..GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES as u32).contains(&entry) {
+            } else if sel & 7 == 3
+                && (GDT_ENTRY_TLS_MIN..GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES as u32)
+                    .contains(&entry)
+            {
                 let t = ctx.tls[(entry - GDT_ENTRY_TLS_MIN) as usize];
                 (t.used != 0).then_some(t.base)
             } else if ok_flat {

@@ -9,8 +9,9 @@
 //! block tracing is on (every entry must reach the trace call).
 
 use crate::translate::{self, CodeSource, Options};
-use crate::{dispatch, log};
+use crate::{dispatch, log, stats};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 const CACHE_SIZE: usize = 512 << 20;
@@ -24,6 +25,9 @@ struct Jit {
     static_starts: HashSet<u32>,
     trace: bool,
     translated: u64,
+    /// Blocks translated at run time that the static pass did not have, in
+    /// discovery order (REHOST_PROFILE).
+    discovered: Vec<u32>,
 }
 
 // SAFETY: the raw pointer is only used under the JIT mutex.
@@ -47,7 +51,9 @@ impl CodeSource for GuestMemory {
             }
             let run = (0x1000 - (a as usize & 0xfff)).min(buf.len() - n);
             // SAFETY: [a, a+run) lies within one mapped guest page.
-            unsafe { std::ptr::copy_nonoverlapping(a as usize as *const u8, buf[n..].as_mut_ptr(), run) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(a as usize as *const u8, buf[n..].as_mut_ptr(), run)
+            };
             n += run;
         }
         n
@@ -87,12 +93,16 @@ pub fn init(static_blocks: &[(u32, u64)]) {
         static_starts,
         trace,
         translated: 0,
+        discovered: Vec::new(),
     });
 }
 
 /// Was `guest` a block start of the static pass?
 pub fn is_static_start(guest: u32) -> bool {
-    JIT.lock().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|j| j.static_starts.contains(&guest))
+    JIT.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .is_some_and(|j| j.static_starts.contains(&guest))
 }
 
 /// Host code for the guest address `guest`, translating it on a miss.
@@ -105,7 +115,16 @@ pub fn host_code_for(guest: u32) -> u64 {
     if let Some(h) = dispatch::lookup(guest) {
         return h;
     }
-    let block = translate::translate_block(&GuestMemory, guest, &|_| false, Options { trace: jit.trace });
+    let t0 = std::time::Instant::now();
+    let block = translate::translate_block(
+        &GuestMemory,
+        guest,
+        &|_| false,
+        Options {
+            trace: jit.trace,
+            exec_flag: false,
+        },
+    );
     if log::enabled(log::JIT) {
         log::line(&format!(
             "jit {guest:#010x}: {} insns, {} guest bytes, {} host bytes",
@@ -141,6 +160,13 @@ pub fn host_code_for(guest: u32) -> u64 {
             patch(f, host);
         }
     }
+    if jit.static_starts.contains(&guest) {
+        stats::RUNTIME_AT_STATIC.fetch_add(1, Ordering::Relaxed);
+    } else {
+        stats::RUNTIME_ONLY.fetch_add(1, Ordering::Relaxed);
+        jit.discovered.push(guest);
+    }
+    stats::TRANSLATE_NS.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
     host
 }
 
@@ -148,6 +174,7 @@ pub fn host_code_for(guest: u32) -> u64 {
 fn patch(field: usize, target: u64) {
     let rel = target as i64 - (field as i64 + 4);
     if let Ok(rel) = i32::try_from(rel) {
+        stats::CHAINED.fetch_add(1, Ordering::Relaxed);
         // SAFETY: `field` is a rel32 slot of a block in the writable cache;
         // single-threaded guests cannot be executing it mid-update (threads
         // arrive with a later issue, which must make this atomic).
@@ -157,5 +184,16 @@ fn patch(field: usize, target: u64) {
 
 /// Number of blocks translated at run time.
 pub fn translated_count() -> u64 {
-    JIT.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0, |j| j.translated)
+    JIT.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map_or(0, |j| j.translated)
+}
+
+/// Guest addresses of blocks discovered only at run time.
+pub fn discovered() -> Vec<u32> {
+    JIT.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map_or(Vec::new(), |j| j.discovered.clone())
 }

@@ -14,6 +14,7 @@
 //! - `stubs`: hand-written entry/exit code between guest and host
 //! - `emulate`: instructions the runtime carries out itself
 //! - `syscall`: i386 system calls on x86-64
+//! - `stats`: the discovery report (REHOST_STATS)
 //! - `log`: REHOST_LOG / REHOST_STATS
 
 pub mod abi;
@@ -25,6 +26,7 @@ pub mod loader;
 pub mod log;
 pub mod memory;
 pub mod start;
+pub mod stats;
 pub mod stubs;
 pub mod syscall;
 pub mod translate;

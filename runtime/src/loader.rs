@@ -116,17 +116,47 @@ impl StackWriter {
 }
 
 /// Map the guest stack and build the i386 initial stack; returns esp.
-pub fn build_stack(img: &GuestImage, exe_path: &str, args: &[Vec<u8>], envs: &[Vec<u8>]) -> Result<u32, String> {
+pub fn build_stack(
+    img: &GuestImage,
+    exe_path: &str,
+    args: &[Vec<u8>],
+    envs: &[Vec<u8>],
+) -> Result<u32, String> {
     let bottom = memory::STACK_TOP - memory::STACK_SIZE;
-    memory::map_fixed(bottom, memory::STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE)?;
-    let total: usize = args.iter().chain(envs).map(|a| a.len() + 1 + 4).sum::<usize>() + exe_path.len();
+    memory::map_fixed(
+        bottom,
+        memory::STACK_SIZE,
+        libc::PROT_READ | libc::PROT_WRITE,
+    )?;
+    let total: usize = args
+        .iter()
+        .chain(envs)
+        .map(|a| a.len() + 1 + 4)
+        .sum::<usize>()
+        + exe_path.len();
     if total > (memory::STACK_SIZE as usize) / 4 {
         return Err("argument list too long".into());
     }
-    let mut w = StackWriter { sp: memory::STACK_TOP - 16 };
+    let mut w = StackWriter {
+        sp: memory::STACK_TOP - 16,
+    };
     let execfn = w.push_str(exe_path.as_bytes());
-    let envp: Vec<u32> = envs.iter().rev().map(|e| w.push_str(e)).collect::<Vec<_>>().into_iter().rev().collect();
-    let argv: Vec<u32> = args.iter().rev().map(|a| w.push_str(a)).collect::<Vec<_>>().into_iter().rev().collect();
+    let envp: Vec<u32> = envs
+        .iter()
+        .rev()
+        .map(|e| w.push_str(e))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let argv: Vec<u32> = args
+        .iter()
+        .rev()
+        .map(|a| w.push_str(a))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     let platform = w.push_str(b"i686");
     let mut rnd = [0u8; 16];
     // SAFETY: getrandom writes at most 16 bytes into rnd.
@@ -134,7 +164,14 @@ pub fn build_stack(img: &GuestImage, exe_path: &str, args: &[Vec<u8>], envs: &[V
     w.sp &= !15;
     let random = w.push_bytes(&rnd);
     // SAFETY: plain id queries.
-    let (uid, euid, gid, egid) = unsafe { (libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid()) };
+    let (uid, euid, gid, egid) = unsafe {
+        (
+            libc::getuid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getegid(),
+        )
+    };
     let auxv: [(u32, u32); 18] = [
         (at::PHDR, img.phdr),
         (at::PHENT, 32),

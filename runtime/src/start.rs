@@ -11,7 +11,13 @@ use std::ffi::CStr;
 
 /// Run a guest program: `static_blocks` are (guest, host) pairs from the
 /// static pass (empty for `rehost run`).
-pub fn run(img: &GuestImage, exe_path: &str, args: &[Vec<u8>], envs: &[Vec<u8>], static_blocks: &[(u32, u64)]) -> ! {
+pub fn run(
+    img: &GuestImage,
+    exe_path: &str,
+    args: &[Vec<u8>],
+    envs: &[Vec<u8>],
+    static_blocks: &[(u32, u64)],
+) -> ! {
     log::init_from_env();
     if let Err(e) = memory::reserve_guest_space() {
         crate::fatal(&e);
@@ -43,7 +49,12 @@ pub fn run(img: &GuestImage, exe_path: &str, args: &[Vec<u8>], envs: &[Vec<u8>],
 /// `argv`/`envp` are the C runtime's; `desc` points to the descriptor the
 /// translator emitted, whose pointers are valid for the process lifetime.
 #[no_mangle]
-pub unsafe extern "C" fn rehost_aot_main(argc: i32, argv: *const *const i8, envp: *const *const i8, desc: *const AotDescriptor) -> i32 {
+pub unsafe extern "C" fn rehost_aot_main(
+    argc: i32,
+    argv: *const *const i8,
+    envp: *const *const i8,
+    desc: *const AotDescriptor,
+) -> i32 {
     let d = &*desc;
     if d.magic != AOT_MAGIC || d.version != AOT_VERSION {
         crate::fatal("translated executable and runtime disagree on the descriptor format");
@@ -59,11 +70,18 @@ pub unsafe extern "C" fn rehost_aot_main(argc: i32, argv: *const *const i8, envp
             data: &image[s.offset as usize..s.offset as usize + s.filesz as usize],
         })
         .collect();
-    let img = GuestImage { entry: d.entry, phdr: d.phdr, phnum: d.phnum, segments, brk: d.brk };
+    let img = GuestImage {
+        entry: d.entry,
+        phdr: d.phdr,
+        phnum: d.phnum,
+        segments,
+        brk: d.brk,
+    };
     let blocks: Vec<(u32, u64)> = std::slice::from_raw_parts(d.blocks, d.nblocks as usize)
         .iter()
         .map(|&[g, off]| (g, d.text as u64 + off as u64))
         .collect();
+    crate::stats::set_static_flags(d.executed, d.nblocks as usize);
     let mut args = Vec::with_capacity(argc as usize);
     for k in 0..argc as usize {
         args.push(CStr::from_ptr(*argv.add(k)).to_bytes().to_vec());
@@ -74,6 +92,8 @@ pub unsafe extern "C" fn rehost_aot_main(argc: i32, argv: *const *const i8, envp
         envs.push(CStr::from_ptr(*e).to_bytes().to_vec());
         e = e.add(1);
     }
-    let exe = std::fs::read_link("/proc/self/exe").map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let exe = std::fs::read_link("/proc/self/exe")
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
     run(&img, &exe, &args, &envs, &blocks)
 }

@@ -10,7 +10,9 @@ struct Bytes(Vec<u8>, u32);
 
 impl CodeSource for Bytes {
     fn read(&self, addr: u32, buf: &mut [u8]) -> usize {
-        let Some(off) = addr.checked_sub(self.1) else { return 0 };
+        let Some(off) = addr.checked_sub(self.1) else {
+            return 0;
+        };
         let off = off as usize;
         if off >= self.0.len() {
             return 0;
@@ -46,7 +48,10 @@ const CASES: &[(&str, &[u8])] = &[
     ("int 0x80", &[0xcd, 0x80]),
     ("call rel32", &[0xe8, 0x10, 0x00, 0x00, 0x00]),
     ("call [gs:0x10]", &[0x65, 0xff, 0x15, 0x10, 0, 0, 0]),
-    ("jmp [eax*4+table]", &[0xff, 0x24, 0x85, 0x00, 0x10, 0x00, 0x00]),
+    (
+        "jmp [eax*4+table]",
+        &[0xff, 0x24, 0x85, 0x00, 0x10, 0x00, 0x00],
+    ),
     ("ret", &[0xc3]),
     ("ret 8", &[0xc2, 0x08, 0x00]),
     ("jne rel8", &[0x75, 0x10]),
@@ -93,7 +98,11 @@ fn golden_lowering() {
     }
     let want = std::fs::read_to_string(path).expect("golden file missing: run with REHOST_BLESS=1");
     if want != text {
-        let first = want.lines().zip(text.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        let first = want
+            .lines()
+            .zip(text.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
         panic!(
             "lowering changed at line {}:\n want: {}\n got:  {}\n(re-bless with REHOST_BLESS=1 if intended)",
             first + 1,

@@ -9,7 +9,7 @@
 
 use crate::elf::{GuestElf, PF_X};
 use iced_x86::{FlowControl, OpKind};
-use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::graph::DiGraph;
 use rehost_runtime::translate::{decode_block, CodeSource};
 use std::collections::{BTreeSet, HashMap};
 
@@ -42,7 +42,6 @@ pub enum Edge {
 /// The speculative CFG: nodes are block starts.
 pub struct Cfg {
     pub graph: DiGraph<u32, Edge>,
-    pub nodes: HashMap<u32, NodeIndex>,
     /// Block starts in address order.
     pub starts: BTreeSet<u32>,
 }
@@ -78,7 +77,9 @@ pub fn discover(elf: &GuestElf, extra: &[u32]) -> Cfg {
         };
         let direct = matches!(last.op0_kind(), OpKind::NearBranch32);
         match last.flow_control() {
-            FlowControl::UnconditionalBranch if direct => add(last.near_branch32(), Edge::Jump, &mut work),
+            FlowControl::UnconditionalBranch if direct => {
+                add(last.near_branch32(), Edge::Jump, &mut work)
+            }
             FlowControl::ConditionalBranch if direct => {
                 add(last.near_branch32(), Edge::Branch, &mut work);
                 add(next, Edge::FallThrough, &mut work);
@@ -89,7 +90,9 @@ pub fn discover(elf: &GuestElf, extra: &[u32]) -> Cfg {
             }
             FlowControl::IndirectCall => add(next, Edge::FallThrough, &mut work),
             // int 0x80 continues the block; a block cut by the size limit falls through.
-            FlowControl::Next | FlowControl::Interrupt if !last.is_invalid() => add(next, Edge::FallThrough, &mut work),
+            FlowControl::Next | FlowControl::Interrupt if !last.is_invalid() => {
+                add(next, Edge::FallThrough, &mut work)
+            }
             _ => {}
         }
     }
@@ -103,5 +106,5 @@ pub fn discover(elf: &GuestElf, extra: &[u32]) -> Cfg {
             graph.add_edge(f, t, kind);
         }
     }
-    Cfg { graph, nodes, starts }
+    Cfg { graph, starts }
 }

@@ -13,9 +13,12 @@
 
 use crate::elf::GuestElf;
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
-use object::{Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use object::{
+    Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind,
+    SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 use rehost_runtime::abi::{AOT_MAGIC, AOT_VERSION};
-use rehost_runtime::translate::HostBlock;
+use rehost_runtime::translate::{HostBlock, EXEC_FLAG_REL32_AT};
 use std::collections::HashMap;
 
 pub struct Emitted {
@@ -23,14 +26,24 @@ pub struct Emitted {
     pub host_bytes: usize,
 }
 
-fn reloc64(obj: &mut Object, section: object::write::SectionId, offset: u64, sym: object::write::SymbolId, addend: i64) {
+fn reloc64(
+    obj: &mut Object,
+    section: object::write::SectionId,
+    offset: u64,
+    sym: object::write::SymbolId,
+    addend: i64,
+) {
     obj.add_relocation(
         section,
         Relocation {
             offset,
             symbol: sym,
             addend,
-            flags: RelocationFlags::Generic { kind: RelocationKind::Absolute, encoding: RelocationEncoding::Generic, size: 64 },
+            flags: RelocationFlags::Generic {
+                kind: RelocationKind::Absolute,
+                encoding: RelocationEncoding::Generic,
+                size: 64,
+            },
         },
     )
     .expect("relocation");
@@ -65,7 +78,11 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock]) -> Emitted {
     let text_base = obj.append_section_data(text_id, &text, 16);
     debug_assert_eq!(text_base, 0);
 
-    let names: HashMap<u32, &str> = elf.functions.iter().map(|f| (f.addr, f.name.as_str())).collect();
+    let names: HashMap<u32, &str> = elf
+        .functions
+        .iter()
+        .map(|f| (f.addr, f.name.as_str()))
+        .collect();
     for b in blocks {
         let name = match names.get(&b.guest_start) {
             Some(n) => format!("g.{n}"),
@@ -133,40 +150,136 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock]) -> Emitted {
     let ro_sym = obj.section_symbol(ro);
 
     // The descriptor (layout of abi::AotDescriptor).
-    let data = obj.add_section(Vec::new(), b".data.rel.ro.rehost".to_vec(), SectionKind::Data);
+    let data = obj.add_section(
+        Vec::new(),
+        b".data.rel.ro.rehost".to_vec(),
+        SectionKind::Data,
+    );
     let mut d = Vec::new();
     d.extend_from_slice(&AOT_MAGIC.to_le_bytes());
     d.extend_from_slice(&AOT_VERSION.to_le_bytes());
-    for v in [elf.entry, elf.phdr_addr, elf.phnum, elf.segments.len() as u32] {
+    for v in [
+        elf.entry,
+        elf.phdr_addr,
+        elf.phnum,
+        elf.segments.len() as u32,
+    ] {
         d.extend_from_slice(&v.to_le_bytes());
     }
     let ptr_fields = d.len(); // segments, image, image_len, blocks, nblocks, text, text_len, guest_name
     d.extend_from_slice(&[0u8; 8 * 8]);
     d.extend_from_slice(&elf.brk.to_le_bytes());
     d.extend_from_slice(&0u32.to_le_bytes());
-    let put = |d: &mut Vec<u8>, k: usize, v: u64| d[ptr_fields + 8 * k..ptr_fields + 8 * k + 8].copy_from_slice(&v.to_le_bytes());
+    let executed_field = d.len();
+    d.extend_from_slice(&0u64.to_le_bytes());
+    let put = |d: &mut Vec<u8>, k: usize, v: u64| {
+        d[ptr_fields + 8 * k..ptr_fields + 8 * k + 8].copy_from_slice(&v.to_le_bytes())
+    };
     put(&mut d, 2, image.len() as u64);
     put(&mut d, 4, blocks.len() as u64);
     put(&mut d, 6, host_bytes as u64);
     assert_eq!(d.len(), rehost_runtime::abi::AOT_DESCRIPTOR_SIZE);
     let desc_off = obj.append_section_data(data, &d, 8);
-    reloc64(&mut obj, data, desc_off + ptr_fields as u64, ro_sym, segs_off as i64);
-    reloc64(&mut obj, data, desc_off + ptr_fields as u64 + 8, ro_sym, image_off as i64);
-    reloc64(&mut obj, data, desc_off + ptr_fields as u64 + 24, ro_sym, table_off as i64);
-    reloc64(&mut obj, data, desc_off + ptr_fields as u64 + 40, text_sym, 0);
-    reloc64(&mut obj, data, desc_off + ptr_fields as u64 + 56, ro_sym, name_off as i64);
+    reloc64(
+        &mut obj,
+        data,
+        desc_off + ptr_fields as u64,
+        ro_sym,
+        segs_off as i64,
+    );
+    reloc64(
+        &mut obj,
+        data,
+        desc_off + ptr_fields as u64 + 8,
+        ro_sym,
+        image_off as i64,
+    );
+    reloc64(
+        &mut obj,
+        data,
+        desc_off + ptr_fields as u64 + 24,
+        ro_sym,
+        table_off as i64,
+    );
+    reloc64(
+        &mut obj,
+        data,
+        desc_off + ptr_fields as u64 + 40,
+        text_sym,
+        0,
+    );
+    reloc64(
+        &mut obj,
+        data,
+        desc_off + ptr_fields as u64 + 56,
+        ro_sym,
+        name_off as i64,
+    );
     let data_sym = obj.section_symbol(data);
 
+    // Executed flags: one .bss byte per block, set by the block's first store.
+    let bss = obj.section_id(StandardSection::UninitializedData);
+    let flags_off = obj.append_section_bss(bss, blocks.len().max(1) as u64, 16);
+    let bss_sym = obj.section_symbol(bss);
+    reloc64(
+        &mut obj,
+        data,
+        desc_off + executed_field as u64,
+        bss_sym,
+        flags_off as i64,
+    );
+    let pc32 = RelocationFlags::Generic {
+        kind: RelocationKind::Relative,
+        encoding: RelocationEncoding::Generic,
+        size: 32,
+    };
+    for (k, b) in blocks.iter().enumerate() {
+        let at = offsets[&b.guest_start] as u64 + EXEC_FLAG_REL32_AT as u64;
+        // The store ends 5 bytes after its rel32 field starts (rel32 + imm8).
+        obj.add_relocation(
+            text_id,
+            Relocation {
+                offset: at,
+                symbol: bss_sym,
+                addend: flags_off as i64 + k as i64 - 5,
+                flags: pc32,
+            },
+        )
+        .expect("relocation");
+    }
+
     // main's two relocations.
-    let pc32 = RelocationFlags::Generic { kind: RelocationKind::Relative, encoding: RelocationEncoding::Generic, size: 32 };
-    obj.add_relocation(text_id, Relocation { offset: main_off + 3, symbol: data_sym, addend: desc_off as i64 - 4, flags: pc32 })
-        .expect("relocation");
-    let plt32 = RelocationFlags::Generic { kind: RelocationKind::PltRelative, encoding: RelocationEncoding::Generic, size: 32 };
-    obj.add_relocation(text_id, Relocation { offset: main_off + 8, symbol: aot_main, addend: -4, flags: plt32 })
-        .expect("relocation");
+    obj.add_relocation(
+        text_id,
+        Relocation {
+            offset: main_off + 3,
+            symbol: data_sym,
+            addend: desc_off as i64 - 4,
+            flags: pc32,
+        },
+    )
+    .expect("relocation");
+    let plt32 = RelocationFlags::Generic {
+        kind: RelocationKind::PltRelative,
+        encoding: RelocationEncoding::Generic,
+        size: 32,
+    };
+    obj.add_relocation(
+        text_id,
+        Relocation {
+            offset: main_off + 8,
+            symbol: aot_main,
+            addend: -4,
+            flags: plt32,
+        },
+    )
+    .expect("relocation");
 
     // No executable stack.
     obj.add_section(Vec::new(), b".note.GNU-stack".to_vec(), SectionKind::Note);
 
-    Emitted { bytes: obj.write().expect("writing the object"), host_bytes }
+    Emitted {
+        bytes: obj.write().expect("writing the object"),
+        host_bytes,
+    }
 }

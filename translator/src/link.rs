@@ -16,7 +16,10 @@ pub fn runtime_lib() -> Result<PathBuf, String> {
     }
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate rehost itself: {e}"))?;
     let dir = exe.parent().ok_or("cannot locate rehost's directory")?;
-    for cand in [dir.join("librehost_runtime.a"), dir.join("../librehost_runtime.a")] {
+    for cand in [
+        dir.join("librehost_runtime.a"),
+        dir.join("../librehost_runtime.a"),
+    ] {
         if cand.is_file() {
             return Ok(cand);
         }
@@ -31,11 +34,15 @@ pub fn link(obj: &[u8], out: &Path) -> Result<(), String> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let stem = out.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let stem = out
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let pid = std::process::id();
     let obj_path = std::env::temp_dir().join(format!("rehost-{pid}-{stem}.o"));
     let tmp_out = dir.join(format!(".{stem}.rehost-tmp-{pid}"));
-    std::fs::write(&obj_path, obj).map_err(|e| format!("cannot write {}: {e}", obj_path.display()))?;
+    std::fs::write(&obj_path, obj)
+        .map_err(|e| format!("cannot write {}: {e}", obj_path.display()))?;
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let result = Command::new(&cc)
         .arg("-pie")
@@ -43,14 +50,29 @@ pub fn link(obj: &[u8], out: &Path) -> Result<(), String> {
         .arg(&tmp_out)
         .arg(&obj_path)
         .arg(&lib)
-        .args(["-Wl,--gc-sections", "-Wl,-z,noexecstack", "-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"])
+        .args([
+            "-Wl,--gc-sections",
+            "-Wl,-z,noexecstack",
+            "-lgcc_s",
+            "-lutil",
+            "-lrt",
+            "-lpthread",
+            "-lm",
+            "-ldl",
+            "-lc",
+        ])
         .output();
     let _ = std::fs::remove_file(&obj_path);
     let output = result.map_err(|e| format!("cannot run the linker `{cc}`: {e}"))?;
     if !output.status.success() {
         let _ = std::fs::remove_file(&tmp_out);
         let err = String::from_utf8_lossy(&output.stderr);
-        let first = err.lines().find(|l| l.contains("error")).or(err.lines().next()).unwrap_or("").trim();
+        let first = err
+            .lines()
+            .find(|l| l.contains("error"))
+            .or(err.lines().next())
+            .unwrap_or("")
+            .trim();
         return Err(format!("linking failed: {first}"));
     }
     std::fs::rename(&tmp_out, out).map_err(|e| {

@@ -7,6 +7,7 @@
 //! the runtime translate every block when first reached.
 
 mod discover;
+mod dot;
 mod elf;
 mod emit;
 mod link;
@@ -17,13 +18,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: rehost translate GUEST -o OUT\n       rehost run GUEST [ARGS...]";
+const USAGE: &str = "usage: rehost translate GUEST -o OUT [--profile FILE]
+       rehost run GUEST [ARGS...]
+       rehost cfg GUEST [--profile FILE] -o CFG.dot";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let result = match args.get(1).map(String::as_str) {
         Some("translate") => cmd_translate(&args[2..]),
         Some("run") => cmd_run(&args[2..]),
+        Some("cfg") => cmd_cfg(&args[2..]),
         Some("-h") | Some("--help") | Some("help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -39,13 +43,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn cmd_translate(args: &[String]) -> Result<(), String> {
+/// Arguments shared by `translate` and `cfg`: GUEST -o OUT [--profile FILE].
+struct StaticArgs {
+    guest: PathBuf,
+    out: PathBuf,
+    profile: Vec<u32>,
+}
+
+fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
     let mut guest = None;
     let mut out = None;
+    let mut profile = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-o" => out = Some(PathBuf::from(it.next().ok_or("-o needs a file name")?)),
+            "--profile" => {
+                profile = read_profile(Path::new(it.next().ok_or("--profile needs a file name")?))?
+            }
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             s if guest.is_none() => guest = Some(PathBuf::from(s)),
             s => return Err(format!("unexpected argument {s}")),
@@ -53,23 +68,74 @@ fn cmd_translate(args: &[String]) -> Result<(), String> {
     }
     let guest = guest.ok_or(format!("no guest program given\n{USAGE}"))?;
     let out = out.ok_or("no output given (-o OUT)")?;
-    translate(&guest, &out)
+    Ok(StaticArgs {
+        guest,
+        out,
+        profile,
+    })
+}
+
+/// A REHOST_PROFILE file: one guest address in hex a line.
+fn read_profile(path: &Path) -> Result<Vec<u32>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read profile {}: {e}", path.display()))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(k, l)| {
+            u32::from_str_radix(l.trim_start_matches("0x"), 16)
+                .map_err(|_| format!("{}:{}: not a hex guest address: {l}", path.display(), k + 1))
+        })
+        .collect()
+}
+
+fn load_static_guest(guest: &Path) -> Result<elf::GuestElf, String> {
+    let elf = elf::load(guest).map_err(|e| e.to_string())?;
+    if elf.interp.is_some() {
+        return Err(format!(
+            "{}: dynamically linked guests are not supported yet",
+            guest.display()
+        ));
+    }
+    Ok(elf)
+}
+
+fn cmd_translate(args: &[String]) -> Result<(), String> {
+    let a = parse_static_args(args)?;
+    translate(&a.guest, &a.out, &a.profile)
+}
+
+fn cmd_cfg(args: &[String]) -> Result<(), String> {
+    let a = parse_static_args(args)?;
+    let elf = load_static_guest(&a.guest)?;
+    let found_statically = discover::discover(&elf, &[]);
+    let with_profile = discover::discover(&elf, &a.profile);
+    let text = dot::render(&elf, &with_profile, &found_statically.starts);
+    std::fs::write(&a.out, text).map_err(|e| format!("cannot write {}: {e}", a.out.display()))
 }
 
 /// The static pass, end to end.
-fn translate(guest: &Path, out: &Path) -> Result<(), String> {
+fn translate(guest: &Path, out: &Path, profile: &[u32]) -> Result<(), String> {
     let t0 = Instant::now();
-    let elf = elf::load(guest).map_err(|e| e.to_string())?;
-    if elf.interp.is_some() {
-        return Err(format!("{}: dynamically linked guests are not supported yet", guest.display()));
-    }
-    let cfg = discover::discover(&elf, &[]);
+    let elf = load_static_guest(guest)?;
+    let cfg = discover::discover(&elf, profile);
     let src = discover::ElfCode(&elf);
     let starts: Vec<u32> = cfg.starts.iter().copied().collect();
     let is_start = |a: u32| cfg.starts.contains(&a);
     let blocks: Vec<HostBlock> = starts
         .par_iter()
-        .map(|&s| translate_block(&src, s, &is_start, Options::default()))
+        .map(|&s| {
+            translate_block(
+                &src,
+                s,
+                &is_start,
+                Options {
+                    exec_flag: true,
+                    ..Options::default()
+                },
+            )
+        })
         .collect();
     if std::env::var("REHOST_LOG").is_ok_and(|v| v.contains("jit") || v.contains("all")) {
         report_illegal(&src, &blocks);
@@ -89,17 +155,28 @@ fn translate(guest: &Path, out: &Path) -> Result<(), String> {
 }
 
 fn cmd_run(args: &[String]) -> Result<(), String> {
-    let guest = PathBuf::from(args.first().ok_or(format!("no guest program given\n{USAGE}"))?);
-    let elf = elf::load(&guest).map_err(|e| e.to_string())?;
-    if elf.interp.is_some() {
-        return Err(format!("{}: dynamically linked guests are not supported yet", guest.display()));
-    }
+    let guest = PathBuf::from(
+        args.first()
+            .ok_or(format!("no guest program given\n{USAGE}"))?,
+    );
+    let elf = load_static_guest(&guest)?;
     let segments = elf
         .segments
         .iter()
-        .map(|s| rehost_runtime::loader::Segment { vaddr: s.vaddr, memsz: s.memsz, flags: s.flags, data: &s.data })
+        .map(|s| rehost_runtime::loader::Segment {
+            vaddr: s.vaddr,
+            memsz: s.memsz,
+            flags: s.flags,
+            data: &s.data,
+        })
         .collect();
-    let img = rehost_runtime::loader::GuestImage { entry: elf.entry, phdr: elf.phdr_addr, phnum: elf.phnum, segments, brk: elf.brk };
+    let img = rehost_runtime::loader::GuestImage {
+        entry: elf.entry,
+        phdr: elf.phdr_addr,
+        phnum: elf.phnum,
+        segments,
+        brk: elf.brk,
+    };
     let exe = std::fs::canonicalize(&guest).unwrap_or(guest.clone());
     let argv: Vec<Vec<u8>> = args.iter().map(|a| a.clone().into_bytes()).collect();
     use std::os::unix::ffi::OsStrExt;
@@ -125,7 +202,8 @@ fn report_illegal(src: &discover::ElfCode, blocks: &[HostBlock]) {
     for a in seen {
         let mut buf = [0u8; 15];
         let n = src.read(a, &mut buf);
-        let mut d = iced_x86::Decoder::with_ip(32, &buf[..n], a as u64, iced_x86::DecoderOptions::NONE);
+        let mut d =
+            iced_x86::Decoder::with_ip(32, &buf[..n], a as u64, iced_x86::DecoderOptions::NONE);
         let i = d.decode();
         eprintln!("rehost: not translated: {a:#010x} {i} ({:?})", i.code());
     }

@@ -110,7 +110,14 @@ impl Asm {
     }
 
     /// `lea r32, [base32 + index32*scale + disp]`.
-    pub fn lea32_bi(&mut self, dst: Register, base: Register, index: Register, scale: u32, disp: i32) {
+    pub fn lea32_bi(
+        &mut self,
+        dst: Register,
+        base: Register,
+        index: Register,
+        scale: u32,
+        disp: i32,
+    ) {
         let m = MemoryOperand::with_base_index_scale_displ_size(base, index, scale, disp as i64, 1);
         self.must(Instruction::with2(Code::Lea_r32_m, dst, m).unwrap());
     }
@@ -163,7 +170,12 @@ impl Asm {
         self.mov_ri(R10D, reason as u32 | (arg << 8));
         // lea r11, [rip + len(jmp)]: 7-byte lea, then the 7-byte jmp [r15+disp32]
         let after = self.pos() as u64 + 7 + 7;
-        let lea = Instruction::with2(Code::Lea_r64_m, R11, MemoryOperand::with_base_displ(RIP, after as i64)).unwrap();
+        let lea = Instruction::with2(
+            Code::Lea_r64_m,
+            R11,
+            MemoryOperand::with_base_displ(RIP, after as i64),
+        )
+        .unwrap();
         let start = self.pos();
         self.must(lea);
         debug_assert_eq!(self.pos() - start, 7);
@@ -187,7 +199,10 @@ impl Asm {
             self.code[at as usize..at as usize + 4].copy_from_slice(&rel.to_le_bytes());
             self.mov_ri(Register::R11D, target);
             self.lookup_r11();
-            self.exits.push(DirectExit { rel32_at: at, target });
+            self.exits.push(DirectExit {
+                rel32_at: at,
+                target,
+            });
         }
         (self.code, self.exits, self.illegal)
     }

@@ -28,7 +28,11 @@ pub fn alias_82(code: Code) -> Option<Code> {
 /// Does `i` address memory with 16-bit registers or a 16-bit displacement?
 pub fn is_addr16(i: &Instruction) -> bool {
     super::segment::mem_operand(i).is_some()
-        && (i.memory_base().is_gpr16() || i.memory_index().is_gpr16() || (i.memory_base() == Register::None && i.memory_index() == Register::None && i.memory_displ_size() == 2))
+        && (i.memory_base().is_gpr16()
+            || i.memory_index().is_gpr16()
+            || (i.memory_base() == Register::None
+                && i.memory_index() == Register::None
+                && i.memory_displ_size() == 2))
 }
 
 /// Compute the 16-bit effective address of `i` into r11d and point the
@@ -61,7 +65,12 @@ pub fn fixup_addr16(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeErro
 /// `bound r32, m32&32`: the runtime compares and raises SIGSEGV (#BR) when
 /// out of range; the operand address goes through the context.
 pub fn lower_bound(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> {
-    let mut lea = Instruction::with2(Code::Lea_r32_m, Register::R11D, MemoryOperand::with_base_displ(Register::EAX, 0)).unwrap();
+    let mut lea = Instruction::with2(
+        Code::Lea_r32_m,
+        Register::R11D,
+        MemoryOperand::with_base_displ(Register::EAX, 0),
+    )
+    .unwrap();
     super::segment::copy_mem(&mut lea, i);
     lea.set_segment_prefix(Register::None);
     let seg = i.memory_segment();
@@ -70,13 +79,28 @@ pub fn lower_bound(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> {
     }
     asm.ins(&lea)?;
     if matches!(seg, Register::GS | Register::FS) {
-        let base = if seg == Register::GS { Register::R12D } else { Register::R13D };
+        let base = if seg == Register::GS {
+            Register::R12D
+        } else {
+            Register::R13D
+        };
         asm.lea32_bi(Register::R11D, Register::R11D, base, 1, 0);
     }
-    asm.ins(&Instruction::with2(Code::Mov_rm64_r64, MemoryOperand::with_base_displ(Register::R15, CTX_SCRATCH as i64), Register::R11).unwrap())?;
+    asm.ins(
+        &Instruction::with2(
+            Code::Mov_rm64_r64,
+            MemoryOperand::with_base_displ(Register::R15, CTX_SCRATCH as i64),
+            Register::R11,
+        )
+        .unwrap(),
+    )?;
     let reg = i.op0_register().number() as u32 & 7;
     let wide = (i.code() == Code::Bound_r32_m3232) as u32;
-    asm.runtime_call(Reason::Emulate, super::lower::emu::BOUND | (reg << 8) | (wide << 11), i.ip32());
+    asm.runtime_call(
+        Reason::Emulate,
+        super::lower::emu::BOUND | (reg << 8) | (wide << 11),
+        i.ip32(),
+    );
     Ok(())
 }
 

@@ -112,7 +112,11 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
             match i.code() {
                 Code::Retnd | Code::Retnd_imm16 => {
                     asm.load32(Register::R11D, Register::ESP, 0);
-                    let pop = 4 + if i.code() == Code::Retnd_imm16 { i.immediate16() as i32 } else { 0 };
+                    let pop = 4 + if i.code() == Code::Retnd_imm16 {
+                        i.immediate16() as i32
+                    } else {
+                        0
+                    };
                     asm.adjust_esp(pop);
                     asm.indirect_exit();
                 }
@@ -221,10 +225,25 @@ fn lower_cond_branch(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> 
     let target = i.near_branch32();
     let next = i.next_ip32();
     let cc = i.condition_code();
-    if matches!(i.mnemonic(), Mnemonic::Jo | Mnemonic::Jno | Mnemonic::Jb | Mnemonic::Jae | Mnemonic::Je
-        | Mnemonic::Jne | Mnemonic::Jbe | Mnemonic::Ja | Mnemonic::Js | Mnemonic::Jns | Mnemonic::Jp
-        | Mnemonic::Jnp | Mnemonic::Jl | Mnemonic::Jge | Mnemonic::Jle | Mnemonic::Jg)
-    {
+    if matches!(
+        i.mnemonic(),
+        Mnemonic::Jo
+            | Mnemonic::Jno
+            | Mnemonic::Jb
+            | Mnemonic::Jae
+            | Mnemonic::Je
+            | Mnemonic::Jne
+            | Mnemonic::Jbe
+            | Mnemonic::Ja
+            | Mnemonic::Js
+            | Mnemonic::Jns
+            | Mnemonic::Jp
+            | Mnemonic::Jnp
+            | Mnemonic::Jl
+            | Mnemonic::Jge
+            | Mnemonic::Jle
+            | Mnemonic::Jg
+    ) {
         asm.jcc_exit(cc_nibble(cc), target);
         asm.jmp_exit(next);
         return Ok(());

@@ -33,7 +33,14 @@ pub trait CodeSource {
 pub struct Options {
     /// Emit a `TraceBlock` runtime call at the block's start (REHOST_LOG=blocks).
     pub trace: bool,
+    /// Start the block with `mov byte [rip+rel32], 1` marking it executed
+    /// (static blocks; the emitter relocates the rel32 at `EXEC_FLAG_REL32_AT`
+    /// to the block's byte in the executed-flags array, for REHOST_STATS).
+    pub exec_flag: bool,
 }
+
+/// Offset of the rel32 of the executed-flag store in a block's code.
+pub const EXEC_FLAG_REL32_AT: u32 = 2;
 
 /// One translated block.
 #[derive(Clone, Debug)]
@@ -52,7 +59,11 @@ pub struct HostBlock {
 
 /// Decode the guest instructions of the block at `start`.
 /// Returns the instructions and whether decoding stopped on invalid bytes.
-pub fn decode_block(src: &dyn CodeSource, start: u32, stop_at: &dyn Fn(u32) -> bool) -> (Vec<Instruction>, bool) {
+pub fn decode_block(
+    src: &dyn CodeSource,
+    start: u32,
+    stop_at: &dyn Fn(u32) -> bool,
+) -> (Vec<Instruction>, bool) {
     let mut out = Vec::new();
     let mut pc = start;
     let mut buf = [0u8; 15];
@@ -87,9 +98,17 @@ pub fn decode_block(src: &dyn CodeSource, start: u32, stop_at: &dyn Fn(u32) -> b
 }
 
 /// Translate the block at `start`.
-pub fn translate_block(src: &dyn CodeSource, start: u32, stop_at: &dyn Fn(u32) -> bool, opts: Options) -> HostBlock {
+pub fn translate_block(
+    src: &dyn CodeSource,
+    start: u32,
+    stop_at: &dyn Fn(u32) -> bool,
+    opts: Options,
+) -> HostBlock {
     let (insns, invalid) = decode_block(src, start, stop_at);
     let mut asm = Asm::new();
+    if opts.exec_flag {
+        asm.raw(&[0xc6, 0x05, 0, 0, 0, 0, 1]);
+    }
     if opts.trace {
         asm.runtime_call(crate::abi::Reason::TraceBlock, 0, start);
     }

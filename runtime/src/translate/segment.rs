@@ -19,14 +19,21 @@ pub fn mem_operand(i: &Instruction) -> Option<u32> {
 /// Does `i` access memory through `fs:` or `gs:`?
 pub fn uses_guest_segment(i: &Instruction) -> bool {
     mem_operand(i).is_some() && matches!(i.memory_segment(), Register::FS | Register::GS)
-        || matches!(i.code(), Code::Mov_EAX_moffs32 | Code::Mov_moffs32_EAX | Code::Mov_AL_moffs8
-            | Code::Mov_moffs8_AL | Code::Mov_AX_moffs16 | Code::Mov_moffs16_AX)
-            && matches!(i.memory_segment(), Register::FS | Register::GS)
+        || matches!(
+            i.code(),
+            Code::Mov_EAX_moffs32
+                | Code::Mov_moffs32_EAX
+                | Code::Mov_AL_moffs8
+                | Code::Mov_moffs8_AL
+                | Code::Mov_AX_moffs16
+                | Code::Mov_moffs16_AX
+        ) && matches!(i.memory_segment(), Register::FS | Register::GS)
 }
 
 /// Rewrite the `moffs` forms of `mov` into their ModRM forms (same meaning).
 pub fn normalize_moffs(i: &Instruction) -> Instruction {
-    let m = MemoryOperand::with_base_displ_size(Register::None, i.memory_displacement64() as i64, 4);
+    let m =
+        MemoryOperand::with_base_displ_size(Register::None, i.memory_displacement64() as i64, 4);
     let mut n = match i.code() {
         Code::Mov_EAX_moffs32 => Instruction::with2(Code::Mov_r32_rm32, Register::EAX, m),
         Code::Mov_moffs32_EAX => Instruction::with2(Code::Mov_rm32_r32, m, Register::EAX),
@@ -58,7 +65,9 @@ pub fn fixup_segment(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeErr
     }
     let (b, x, s) = (i.memory_base(), i.memory_index(), i.memory_index_scale());
     let d = i.memory_displacement64() as u32 as i32;
-    if b == Register::ESI && i.is_string_instruction() || b == Register::EDI && i.is_string_instruction() {
+    if b == Register::ESI && i.is_string_instruction()
+        || b == Register::EDI && i.is_string_instruction()
+    {
         return Err(EncodeError("string instruction with fs/gs override".into()));
     }
     match (b, x) {
@@ -98,7 +107,14 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
         // mov r/m16|r32, sreg: read the guest-visible selector.
         Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg => {
             let sel_off = CTX_SEL as i32 + 2 * sreg_index(i.op1_register()).unwrap_or(3) as i32;
-            asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, MemoryOperand::with_base_displ(Register::R15, sel_off as i64)).unwrap())?;
+            asm.ins(
+                &Instruction::with2(
+                    Code::Movzx_r32_rm16,
+                    Register::R11D,
+                    MemoryOperand::with_base_displ(Register::R15, sel_off as i64),
+                )
+                .unwrap(),
+            )?;
             if i.op0_kind() == OpKind::Register {
                 let r = i.op0_register();
                 let r32 = if r.is_gpr16() { r.full_register32() } else { r };
@@ -108,7 +124,9 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
                     asm.mov_rr(r32, Register::R11D);
                 }
             } else {
-                let mut st = Instruction::with2(Code::Mov_rm16_r16, i.memory_operand_like(), Register::R11W).unwrap();
+                let mut st =
+                    Instruction::with2(Code::Mov_rm16_r16, i.memory_operand_like(), Register::R11W)
+                        .unwrap();
                 copy_mem(&mut st, i);
                 fixup_segment_r10(asm, &mut st)?;
                 asm.ins(&st)?;
@@ -119,30 +137,75 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
         Code::Mov_Sreg_rm16 | Code::Mov_Sreg_r32m16 => {
             let idx = sreg_index(i.op0_register()).unwrap_or(3) as u32;
             if i.op1_kind() == OpKind::Register {
-                asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, i.op1_register().full_register32().to_r16()).unwrap())?;
+                asm.ins(
+                    &Instruction::with2(
+                        Code::Movzx_r32_rm16,
+                        Register::R11D,
+                        i.op1_register().full_register32().to_r16(),
+                    )
+                    .unwrap(),
+                )?;
             } else {
-                let mut ld = Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, i.memory_operand_like()).unwrap();
+                let mut ld = Instruction::with2(
+                    Code::Movzx_r32_rm16,
+                    Register::R11D,
+                    i.memory_operand_like(),
+                )
+                .unwrap();
                 copy_mem(&mut ld, i);
                 super::segment::fixup_segment(asm, &mut ld)?;
                 asm.ins(&ld)?;
             }
-            asm.ins(&Instruction::with2(Code::Mov_rm64_r64, MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64), Register::R11).unwrap())?;
+            asm.ins(
+                &Instruction::with2(
+                    Code::Mov_rm64_r64,
+                    MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64),
+                    Register::R11,
+                )
+                .unwrap(),
+            )?;
             asm.runtime_call(Reason::LoadSegment, idx, eip);
             Ok(true)
         }
-        Code::Pushd_ES | Code::Pushd_CS | Code::Pushd_SS | Code::Pushd_DS | Code::Pushd_FS | Code::Pushd_GS => {
+        Code::Pushd_ES
+        | Code::Pushd_CS
+        | Code::Pushd_SS
+        | Code::Pushd_DS
+        | Code::Pushd_FS
+        | Code::Pushd_GS => {
             let r = i.op0_register();
             let sel_off = CTX_SEL as i32 + 2 * sreg_index(r).unwrap_or(3) as i32;
-            asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, MemoryOperand::with_base_displ(Register::R15, sel_off as i64)).unwrap())?;
+            asm.ins(
+                &Instruction::with2(
+                    Code::Movzx_r32_rm16,
+                    Register::R11D,
+                    MemoryOperand::with_base_displ(Register::R15, sel_off as i64),
+                )
+                .unwrap(),
+            )?;
             asm.store32(Register::ESP, -4, Register::R11D);
             asm.adjust_esp(-4);
             Ok(true)
         }
         Code::Popd_ES | Code::Popd_SS | Code::Popd_DS | Code::Popd_FS | Code::Popd_GS => {
             let idx = sreg_index(i.op0_register()).unwrap_or(3) as u32;
-            asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, MemoryOperand::with_base_displ(Register::ESP, 0)).unwrap())?;
+            asm.ins(
+                &Instruction::with2(
+                    Code::Movzx_r32_rm16,
+                    Register::R11D,
+                    MemoryOperand::with_base_displ(Register::ESP, 0),
+                )
+                .unwrap(),
+            )?;
             asm.adjust_esp(4);
-            asm.ins(&Instruction::with2(Code::Mov_rm64_r64, MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64), Register::R11).unwrap())?;
+            asm.ins(
+                &Instruction::with2(
+                    Code::Mov_rm64_r64,
+                    MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64),
+                    Register::R11,
+                )
+                .unwrap(),
+            )?;
             asm.runtime_call(Reason::LoadSegment, idx, eip);
             Ok(true)
         }

@@ -32,7 +32,9 @@ pub fn lower_stack(asm: &mut Asm, i: &Instruction) -> Result<bool, EncodeError> 
             asm.adjust_esp(-4);
         }
         Code::Push_r16 | Code::Push_rm16 if i.op0_kind() == OpKind::Register => {
-            asm.ins(&Instruction::with2(Code::Mov_rm16_r16, m(ESP, -2), i.op0_register()).unwrap())?;
+            asm.ins(
+                &Instruction::with2(Code::Mov_rm16_r16, m(ESP, -2), i.op0_register()).unwrap(),
+            )?;
             asm.adjust_esp(-2);
         }
         Code::Push_rm16 => {
@@ -45,7 +47,14 @@ pub fn lower_stack(asm: &mut Asm, i: &Instruction) -> Result<bool, EncodeError> 
             asm.adjust_esp(-2);
         }
         Code::Pushw_imm8 | Code::Push_imm16 => {
-            asm.ins(&Instruction::with2(Code::Mov_rm16_imm16, m(ESP, -2), i.immediate(0) as u16 as u32).unwrap())?;
+            asm.ins(
+                &Instruction::with2(
+                    Code::Mov_rm16_imm16,
+                    m(ESP, -2),
+                    i.immediate(0) as u16 as u32,
+                )
+                .unwrap(),
+            )?;
             asm.adjust_esp(-2);
         }
         Code::Pop_r32 | Code::Pop_rm32 if i.op0_kind() == OpKind::Register => {
@@ -87,14 +96,20 @@ pub fn lower_stack(asm: &mut Asm, i: &Instruction) -> Result<bool, EncodeError> 
         }
         Code::Pushad => {
             // Stores first (precise), then one esp adjustment; pushes the original esp.
-            for (k, r) in [EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI].into_iter().enumerate() {
+            for (k, r) in [EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI]
+                .into_iter()
+                .enumerate()
+            {
                 asm.store32(ESP, -4 * (k as i32 + 1), r);
             }
             asm.adjust_esp(-32);
         }
         Code::Popad => {
             // Skips the saved esp.
-            for (k, r) in [EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX].into_iter().enumerate() {
+            for (k, r) in [EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX]
+                .into_iter()
+                .enumerate()
+            {
                 if r != ESP {
                     asm.load32(r, ESP, 4 * k as i32);
                 }

@@ -1,0 +1,78 @@
+//! The discovery report (`REHOST_STATS=1`): which executed blocks the static
+//! pass had translated and which only the runtime found, and what run-time
+//! translation cost. Printed on stderr when the guest exits.
+//!
+//! Invariant: counting never changes guest-visible state; static blocks
+//! mark themselves executed with one flag-free byte store (translate's
+//! `exec_flag`), run-time counts are kept under the JIT lock.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+static EXEC_FLAGS: AtomicUsize = AtomicUsize::new(0);
+static NSTATIC: AtomicUsize = AtomicUsize::new(0);
+pub static RUNTIME_ONLY: AtomicU64 = AtomicU64::new(0);
+pub static RUNTIME_AT_STATIC: AtomicU64 = AtomicU64::new(0);
+pub static TRANSLATE_NS: AtomicU64 = AtomicU64::new(0);
+pub static CHAINED: AtomicU64 = AtomicU64::new(0);
+
+/// Register the static pass's executed-flags array (one byte per block).
+pub fn set_static_flags(flags: *const u8, n: usize) {
+    EXEC_FLAGS.store(flags as usize, Ordering::Relaxed);
+    NSTATIC.store(n, Ordering::Relaxed);
+}
+
+/// Number of static blocks that ran.
+pub fn static_executed() -> usize {
+    let p = EXEC_FLAGS.load(Ordering::Relaxed) as *const u8;
+    let n = NSTATIC.load(Ordering::Relaxed);
+    if p.is_null() {
+        return 0;
+    }
+    // SAFETY: the array of n bytes lives in the executable's .bss for the
+    // whole process; racy reads of flags only under-count a block that is
+    // running for the first time right now.
+    let flags = unsafe { std::slice::from_raw_parts(p, n) };
+    flags.iter().filter(|&&f| f != 0).count()
+}
+
+/// At guest exit: the report (REHOST_STATS) and the profile (REHOST_PROFILE).
+pub fn at_exit() {
+    report();
+    if let Some(path) = std::env::var_os("REHOST_PROFILE") {
+        let mut text = String::new();
+        for a in crate::jit::discovered() {
+            text.push_str(&format!("{a:#010x}\n"));
+        }
+        if let Err(e) = std::fs::write(&path, text) {
+            crate::log::line(&format!(
+                "cannot write profile {}: {e}",
+                std::path::Path::new(&path).display()
+            ));
+        }
+    }
+}
+
+/// Print the report if REHOST_STATS is set.
+pub fn report() {
+    if !crate::log::enabled(crate::log::STATS) {
+        return;
+    }
+    let st = static_executed();
+    let total_static = NSTATIC.load(Ordering::Relaxed);
+    let rt = RUNTIME_ONLY.load(Ordering::Relaxed);
+    let pct = if st as u64 + rt == 0 {
+        100.0
+    } else {
+        100.0 * st as f64 / (st as u64 + rt) as f64
+    };
+    crate::log::line(&format!(
+        "stats: blocks executed: {st} translated ahead of time (of {total_static}), {rt} found only at run time ({pct:.1}% static)"
+    ));
+    crate::log::line(&format!(
+        "stats: run-time translation: {} blocks ({} at static block starts), {:.3} ms; chained exits: {}",
+        rt + RUNTIME_AT_STATIC.load(Ordering::Relaxed),
+        RUNTIME_AT_STATIC.load(Ordering::Relaxed),
+        TRANSLATE_NS.load(Ordering::Relaxed) as f64 / 1e6,
+        CHAINED.load(Ordering::Relaxed)
+    ));
+}

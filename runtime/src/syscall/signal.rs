@@ -1,0 +1,249 @@
+//! Guest signal state: dispositions (rt_sigaction), the blocked mask
+//! (rt_sigprocmask), the alternate stack (sigaltstack), pending signals.
+//!
+//! Delivery of guest handlers is not done yet: dispositions and alternate
+//! stacks are recorded here for it (`guest_sigaction`, `guest_altstack`).
+//!
+//! Invariants:
+//! - The host never blocks or ignores the signals the runtime needs for
+//!   itself: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP (faults of translated
+//!   code) and 32/33 (the host glibc's internal signals).
+//! - The host mask is the guest mask minus those, so a signal the guest
+//!   blocks stays queued in the host kernel (never lost, visible to
+//!   rt_sigpending/sigtimedwait) until the guest unblocks it.
+//! - A guest SIG_IGN is mirrored to the host (so an ignored SIGPIPE gives
+//!   EPIPE and an ignored SIGCHLD auto-reaps, as on i386); leaving SIG_IGN
+//!   restores the host default. Guest handlers are not installed on the
+//!   host; a signal with one still has its default host action for now.
+//!   The host's own alternate stack is the runtime's, never the guest's.
+
+use super::{host, structs, Args, SysResult};
+use crate::abi::Context;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use structs::{Sigaction32, Stack32};
+
+const fn bit(sig: u32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// Signals the host must always be able to take.
+const RESERVED: u64 = bit(4) | bit(5) | bit(7) | bit(8) | bit(11) | bit(32) | bit(33);
+const UNBLOCKABLE: u64 = bit(9) | bit(19);
+const SIG_IGN: u32 = 1;
+const SS_ONSTACK: i32 = 1;
+const SS_DISABLE: i32 = 2;
+const SS_AUTODISARM: i32 = 1 << 31;
+const MINSIGSTKSZ: u32 = 2048;
+
+static ACTIONS: Mutex<[Sigaction32; 64]> = Mutex::new(
+    [Sigaction32 {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    }; 64],
+);
+/// Signals set to SIG_IGN on the host because the guest ignores them.
+static HOST_IGNORED: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static MASK: Cell<Option<u64>> = const { Cell::new(None) };
+    static ALTSTACK: Cell<Stack32> = const { Cell::new(Stack32 { sp: 0, flags: SS_DISABLE, size: 0 }) };
+}
+
+/// The guest's disposition of `sig` (1..=64).
+pub fn guest_sigaction(sig: u32) -> Option<Sigaction32> {
+    let t = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    t.get((sig as usize).wrapping_sub(1)).copied()
+}
+
+/// The calling guest thread's blocked mask (initially the host's).
+pub fn guest_sigmask() -> u64 {
+    MASK.with(|m| {
+        m.get().unwrap_or_else(|| {
+            let mut cur = 0u64;
+            let _ = host!(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_BLOCK,
+                0,
+                &mut cur as *mut u64,
+                8
+            );
+            m.set(Some(cur));
+            cur
+        })
+    })
+}
+
+/// The calling guest thread's alternate signal stack.
+pub fn guest_altstack() -> Stack32 {
+    ALTSTACK.with(|s| s.get())
+}
+
+fn set_host_disposition(sig: u32, ignore: bool) {
+    let h = if ignore { libc::SIG_IGN } else { libc::SIG_DFL };
+    // SAFETY: installs SIG_IGN/SIG_DFL only, for a signal the runtime does
+    // not use itself.
+    unsafe { libc::signal(sig as i32, h) };
+}
+
+/// rt_sigaction(sig, const sigaction32 *act, sigaction32 *oact, sigsetsize).
+pub fn rt_sigaction(_: &mut Context, a: &Args) -> SysResult {
+    let (sig, act, oact) = (a[0], a[1], a[2]);
+    if a[3] != 8 || !(1..=64).contains(&sig) {
+        return Err(libc::EINVAL);
+    }
+    if act != 0 && UNBLOCKABLE & bit(sig) != 0 {
+        return Err(libc::EINVAL);
+    }
+    let new = if act != 0 {
+        Some(structs::read::<Sigaction32>(act)?)
+    } else {
+        None
+    };
+    let mut t = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let old = t[sig as usize - 1];
+    if let Some(mut n) = new {
+        n.mask &= !UNBLOCKABLE;
+        t[sig as usize - 1] = n;
+        if RESERVED & bit(sig) == 0 {
+            let ign = n.handler == SIG_IGN;
+            let was = HOST_IGNORED.load(Ordering::Relaxed) & bit(sig) != 0;
+            if ign != was {
+                set_host_disposition(sig, ign);
+                HOST_IGNORED.fetch_xor(bit(sig), Ordering::Relaxed);
+            }
+        }
+    }
+    drop(t);
+    if oact != 0 {
+        structs::write(oact, &old)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigprocmask(how, const sigset *set, sigset *oset, sigsetsize): the
+/// 8-byte set is the same on both.
+pub fn rt_sigprocmask(_: &mut Context, a: &Args) -> SysResult {
+    let (how, set, oset) = (a[0] as i32, a[1], a[2]);
+    if a[3] != 8 {
+        return Err(libc::EINVAL);
+    }
+    let old = guest_sigmask();
+    if set != 0 {
+        let s = crate::guest_mem::read_u64(set)?;
+        let m = match how {
+            libc::SIG_BLOCK => old | s,
+            libc::SIG_UNBLOCK => old & !s,
+            libc::SIG_SETMASK => s,
+            _ => return Err(libc::EINVAL),
+        } & !UNBLOCKABLE;
+        let hm = m & !RESERVED;
+        host!(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &hm as *const u64,
+            0,
+            8
+        )?;
+        MASK.with(|c| c.set(Some(m)));
+    }
+    if oset != 0 {
+        crate::guest_mem::write_u64(oset, old)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigpending(sigset *set, sigsetsize).
+pub fn rt_sigpending(_: &mut Context, a: &Args) -> SysResult {
+    if a[1] != 8 {
+        return Err(libc::EINVAL);
+    }
+    let mut p = 0u64;
+    host!(libc::SYS_rt_sigpending, &mut p as *mut u64, 8)?;
+    crate::guest_mem::write_u64(a[0], p)?;
+    Ok(0)
+}
+
+/// Wait for a signal of `set` (guest pointer) with a host timeout pointer;
+/// the host siginfo is converted to the i386 layout.
+fn sigtimedwait(set: u32, info: u32, ts: u64, size: u32) -> SysResult {
+    if size != 8 {
+        return Err(libc::EINVAL);
+    }
+    let s = crate::guest_mem::read_u64(set)?;
+    let mut h = [0u8; structs::SIGINFO_SIZE];
+    let sig = host!(
+        libc::SYS_rt_sigtimedwait,
+        &s as *const u64,
+        h.as_mut_ptr(),
+        ts,
+        8
+    )?;
+    if info != 0 {
+        crate::guest_mem::write_bytes(info, &structs::siginfo_to_i386(&h))?;
+    }
+    Ok(sig)
+}
+
+/// rt_sigtimedwait(set *, siginfo *, old_timespec32 *timeout, sigsetsize).
+pub fn rt_sigtimedwait(_: &mut Context, a: &Args) -> SysResult {
+    if a[2] == 0 {
+        return sigtimedwait(a[0], a[1], 0, a[3]);
+    }
+    let t: structs::Timespec32 = structs::read(a[2])?;
+    let ts = t.to_host();
+    sigtimedwait(a[0], a[1], &ts as *const libc::timespec as u64, a[3])
+}
+
+/// rt_sigtimedwait_time64: the timeout is the host's timespec.
+pub fn rt_sigtimedwait_time64(_: &mut Context, a: &Args) -> SysResult {
+    let ts = if a[2] == 0 { 0 } else { super::gbuf(a[2], 16)? };
+    sigtimedwait(a[0], a[1], ts, a[3])
+}
+
+/// sigaltstack(const stack32 *ss, stack32 *oss): recorded per thread.
+pub fn sigaltstack(_: &mut Context, a: &Args) -> SysResult {
+    let old = guest_altstack();
+    if a[0] != 0 {
+        let n: Stack32 = structs::read(a[0])?;
+        let mode = n.flags & !SS_AUTODISARM;
+        let st = match mode {
+            SS_DISABLE => Stack32 {
+                sp: 0,
+                flags: SS_DISABLE,
+                size: 0,
+            },
+            0 | SS_ONSTACK => {
+                if n.size < MINSIGSTKSZ {
+                    return Err(libc::ENOMEM);
+                }
+                Stack32 {
+                    sp: n.sp,
+                    flags: n.flags & SS_AUTODISARM,
+                    size: n.size,
+                }
+            }
+            _ => return Err(libc::EINVAL),
+        };
+        ALTSTACK.with(|s| s.set(st));
+    }
+    if a[1] != 0 {
+        structs::write(a[1], &old)?;
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_bits() {
+        assert_eq!(bit(11), 1 << 10);
+        assert_ne!(RESERVED & bit(11), 0);
+        assert_eq!(RESERVED & bit(13), 0);
+    }
+}

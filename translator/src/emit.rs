@@ -50,7 +50,9 @@ fn reloc64(
 }
 
 /// Build the object file for `blocks` (sorted by guest address).
-pub fn emit(elf: &GuestElf, blocks: &[HostBlock]) -> Emitted {
+/// With `exec_flags`, the blocks were translated with `Options::exec_flag`
+/// and get their executed-flag bytes.
+pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
     // Lay out the blocks and bind exits between static blocks.
     let mut offsets: HashMap<u32, u32> = HashMap::with_capacity(blocks.len());
     let mut text: Vec<u8> = Vec::new();
@@ -218,34 +220,37 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock]) -> Emitted {
     let data_sym = obj.section_symbol(data);
 
     // Executed flags: one .bss byte per block, set by the block's first store.
-    let bss = obj.section_id(StandardSection::UninitializedData);
-    let flags_off = obj.append_section_bss(bss, blocks.len().max(1) as u64, 16);
-    let bss_sym = obj.section_symbol(bss);
-    reloc64(
-        &mut obj,
-        data,
-        desc_off + executed_field as u64,
-        bss_sym,
-        flags_off as i64,
-    );
     let pc32 = RelocationFlags::Generic {
         kind: RelocationKind::Relative,
         encoding: RelocationEncoding::Generic,
         size: 32,
     };
-    for (k, b) in blocks.iter().enumerate() {
-        let at = offsets[&b.guest_start] as u64 + EXEC_FLAG_REL32_AT as u64;
-        // The store ends 5 bytes after its rel32 field starts (rel32 + imm8).
-        obj.add_relocation(
-            text_id,
-            Relocation {
-                offset: at,
-                symbol: bss_sym,
-                addend: flags_off as i64 + k as i64 - 5,
-                flags: pc32,
-            },
-        )
-        .expect("relocation");
+    if exec_flags {
+        let bss = obj.section_id(StandardSection::UninitializedData);
+        let flags_off = obj.append_section_bss(bss, blocks.len().max(1) as u64, 16);
+        let bss_sym = obj.section_symbol(bss);
+        reloc64(
+            &mut obj,
+            data,
+            desc_off + executed_field as u64,
+            bss_sym,
+            flags_off as i64,
+        );
+        for (k, b) in blocks.iter().enumerate() {
+            let at = offsets[&b.guest_start] as u64 + EXEC_FLAG_REL32_AT as u64;
+            // The store ends 5 bytes after its rel32 field starts (rel32 + imm8).
+            let addend = flags_off as i64 + k as i64 - 5;
+            obj.add_relocation(
+                text_id,
+                Relocation {
+                    offset: at,
+                    symbol: bss_sym,
+                    addend,
+                    flags: pc32,
+                },
+            )
+            .expect("relocation");
+        }
     }
 
     // main's two relocations.

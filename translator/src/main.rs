@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: rehost translate GUEST -o OUT [--profile FILE]
+const USAGE: &str = "usage: rehost translate GUEST -o OUT [--profile FILE] [--stats]
        rehost run GUEST [ARGS...]
        rehost cfg GUEST [--profile FILE] -o CFG.dot";
 
@@ -48,16 +48,20 @@ struct StaticArgs {
     guest: PathBuf,
     out: PathBuf,
     profile: Vec<u32>,
+    /// Instrument static blocks so REHOST_STATS can count the executed ones.
+    stats: bool,
 }
 
 fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
     let mut guest = None;
     let mut out = None;
     let mut profile = Vec::new();
+    let mut stats = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-o" => out = Some(PathBuf::from(it.next().ok_or("-o needs a file name")?)),
+            "--stats" => stats = true,
             "--profile" => {
                 profile = read_profile(Path::new(it.next().ok_or("--profile needs a file name")?))?
             }
@@ -72,6 +76,7 @@ fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
         guest,
         out,
         profile,
+        stats,
     })
 }
 
@@ -103,7 +108,7 @@ fn load_static_guest(guest: &Path) -> Result<elf::GuestElf, String> {
 
 fn cmd_translate(args: &[String]) -> Result<(), String> {
     let a = parse_static_args(args)?;
-    translate(&a.guest, &a.out, &a.profile)
+    translate(&a.guest, &a.out, &a.profile, a.stats)
 }
 
 fn cmd_cfg(args: &[String]) -> Result<(), String> {
@@ -116,7 +121,7 @@ fn cmd_cfg(args: &[String]) -> Result<(), String> {
 }
 
 /// The static pass, end to end.
-fn translate(guest: &Path, out: &Path, profile: &[u32]) -> Result<(), String> {
+fn translate(guest: &Path, out: &Path, profile: &[u32], stats: bool) -> Result<(), String> {
     let t0 = Instant::now();
     let elf = load_static_guest(guest)?;
     let cfg = discover::discover(&elf, profile);
@@ -131,7 +136,7 @@ fn translate(guest: &Path, out: &Path, profile: &[u32]) -> Result<(), String> {
                 s,
                 &is_start,
                 Options {
-                    exec_flag: true,
+                    exec_flag: stats,
                     ..Options::default()
                 },
             )
@@ -141,7 +146,7 @@ fn translate(guest: &Path, out: &Path, profile: &[u32]) -> Result<(), String> {
         report_illegal(&src, &blocks);
     }
     let guest_bytes: u64 = blocks.iter().map(|b| b.guest_len as u64).sum();
-    let emitted = emit::emit(&elf, &blocks);
+    let emitted = emit::emit(&elf, &blocks, stats);
     link::link(&emitted.bytes, out)?;
     eprintln!(
         "rehost: {}: {} blocks, {} guest bytes found statically, {} host bytes emitted, {:.2}s",

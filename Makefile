@@ -1,0 +1,106 @@
+# rehost: build, test, bench, examples.
+#
+#   make build       cargo build --release (target/release/rehost)
+#   make guests      compile tests/guests/* into build/guests/NAME-VARIANT
+#   make test        toolchain, build, guests, then cargo test --release --workspace
+#   make record      re-record tests/expected/ from native runs of the guests
+#   make demo        translate examples/hello.c and run the result
+#   make bench       native vs translated vs `rehost run` vs qemu-i386 (ratios)
+#   make fmt-check   cargo fmt --check
+#   make clippy      cargo clippy, warnings are errors
+#
+# Guest variants (see tests/lib.rs, which knows the same list):
+#   NAME-O0, NAME-O2                    every guest, gcc/g++ -m32 -static
+#   NAME-pie-O0, NAME-pie-O2            PIE_GUESTS, -static-pie
+#   NAME-O2-strip                       STRIP_GUESTS, strip --strip-all of NAME-O2
+#   NAME-pie-O2-strip                   guests in both lists
+
+SHELL := /bin/bash
+CARGO ?= cargo
+CC32 ?= gcc
+CXX32 ?= g++
+REHOST ?= target/release/rehost
+GUEST_CFLAGS ?= -m32 -static -Wall -g0
+G := build/guests
+
+GUEST_C := $(wildcard tests/guests/*.c)
+GUEST_CXX := $(wildcard tests/guests/*.cpp)
+GUEST_NAMES := $(sort $(basename $(notdir $(GUEST_C) $(GUEST_CXX))))
+PIE_GUESTS := qsort switch except tls setjmp
+STRIP_GUESTS := qsort switch except printf
+
+# Per-guest extra flags.
+GFLAGS_sse2 := -msse2 -mfpmath=sse
+GFLAGS_threads := -pthread
+
+GUEST_BINS := $(foreach n,$(GUEST_NAMES),$(G)/$(n)-O0 $(G)/$(n)-O2) \
+	$(foreach n,$(PIE_GUESTS),$(G)/$(n)-pie-O0 $(G)/$(n)-pie-O2) \
+	$(foreach n,$(STRIP_GUESTS),$(G)/$(n)-O2-strip) \
+	$(foreach n,$(filter $(PIE_GUESTS),$(STRIP_GUESTS)),$(G)/$(n)-pie-O2-strip)
+
+.PHONY: all build toolchain guests test record demo bench fmt fmt-check clippy clean-guests
+.DELETE_ON_ERROR:
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+# Installs gcc-multilib/g++-multilib when gcc -m32 cannot link a static program.
+toolchain:
+	@scripts/ensure-toolchain.sh
+
+guests: $(GUEST_BINS)
+
+$(G):
+	mkdir -p $@
+
+$(G)/%-O0: tests/guests/%.c | toolchain $(G)
+	$(CC32) $(GUEST_CFLAGS) -O0 $(GFLAGS_$*) -o $@ $< -lm
+$(G)/%-O2: tests/guests/%.c | toolchain $(G)
+	$(CC32) $(GUEST_CFLAGS) -O2 $(GFLAGS_$*) -o $@ $< -lm
+$(G)/%-pie-O0: tests/guests/%.c | toolchain $(G)
+	$(CC32) $(subst -static,-static-pie,$(GUEST_CFLAGS)) -fPIE -O0 $(GFLAGS_$*) -o $@ $< -lm
+$(G)/%-pie-O2: tests/guests/%.c | toolchain $(G)
+	$(CC32) $(subst -static,-static-pie,$(GUEST_CFLAGS)) -fPIE -O2 $(GFLAGS_$*) -o $@ $< -lm
+
+$(G)/%-O0: tests/guests/%.cpp | toolchain $(G)
+	$(CXX32) $(GUEST_CFLAGS) -O0 $(GFLAGS_$*) -o $@ $< -lm
+$(G)/%-O2: tests/guests/%.cpp | toolchain $(G)
+	$(CXX32) $(GUEST_CFLAGS) -O2 $(GFLAGS_$*) -o $@ $< -lm
+$(G)/%-pie-O0: tests/guests/%.cpp | toolchain $(G)
+	$(CXX32) $(subst -static,-static-pie,$(GUEST_CFLAGS)) -fPIE -O0 $(GFLAGS_$*) -o $@ $< -lm
+$(G)/%-pie-O2: tests/guests/%.cpp | toolchain $(G)
+	$(CXX32) $(subst -static,-static-pie,$(GUEST_CFLAGS)) -fPIE -O2 $(GFLAGS_$*) -o $@ $< -lm
+
+$(G)/%-strip: $(G)/%
+	strip --strip-all -o $@ $<
+
+test: toolchain build guests
+	$(CARGO) test --release --workspace --no-fail-fast
+
+record: guests
+	scripts/record-expected.sh
+
+build/hello: examples/hello.c | toolchain
+	@mkdir -p build
+	$(CC32) -m32 -static -O2 -Wall -o $@ $< -lm
+
+demo: build build/hello
+	$(REHOST) translate build/hello -o build/hello.x86_64
+	./build/hello.x86_64 alpha beta
+
+bench: build
+	scripts/bench.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean-guests:
+	rm -rf $(G)

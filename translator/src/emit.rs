@@ -23,7 +23,12 @@ use std::collections::HashMap;
 
 pub struct Emitted {
     pub bytes: Vec<u8>,
+    /// Host code bytes: block bodies plus exit trampolines.
     pub host_bytes: usize,
+    /// Of which block bodies.
+    pub hot_bytes: usize,
+    /// Fall-through jumps removed by the layout.
+    pub elided: usize,
 }
 
 fn reloc64(
@@ -53,23 +58,13 @@ fn reloc64(
 /// With `exec_flags`, the blocks were translated with `Options::exec_flag`
 /// and get their executed-flag bytes.
 pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
-    // Lay out the blocks and bind exits between static blocks.
-    let mut offsets: HashMap<u32, u32> = HashMap::with_capacity(blocks.len());
-    let mut text: Vec<u8> = Vec::new();
-    for b in blocks {
-        offsets.insert(b.guest_start, text.len() as u32);
-        text.extend_from_slice(&b.code);
-    }
-    for b in blocks {
-        let base = offsets[&b.guest_start];
-        for e in &b.exits {
-            if let Some(&t) = offsets.get(&e.target) {
-                let field = (base + e.rel32_at) as usize;
-                let rel = t as i32 - (field as i32 + 4);
-                text[field..field + 4].copy_from_slice(&rel.to_le_bytes());
-            }
-        }
-    }
+    let crate::layout::Layout {
+        mut text,
+        offsets,
+        sizes,
+        hot_len,
+        elided,
+    } = crate::layout::layout(blocks);
     let host_bytes = text.len();
     // main: lea rcx, [rip + descriptor]; jmp rehost_aot_main
     let main_off = text.len() as u64;
@@ -93,7 +88,7 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         obj.add_symbol(Symbol {
             name: name.into_bytes(),
             value: offsets[&b.guest_start] as u64,
-            size: b.code.len() as u64,
+            size: sizes[&b.guest_start] as u64,
             kind: SymbolKind::Text,
             scope: SymbolScope::Compilation,
             weak: false,
@@ -286,5 +281,7 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
     Emitted {
         bytes: obj.write().expect("writing the object"),
         host_bytes,
+        hot_bytes: hot_len,
+        elided,
     }
 }

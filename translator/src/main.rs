@@ -10,6 +10,7 @@ mod discover;
 mod dot;
 mod elf;
 mod emit;
+mod layout;
 mod link;
 
 use rayon::prelude::*;
@@ -142,12 +143,20 @@ fn translate(guest: &Path, out: &Path, profile: &[u32], stats: bool) -> Result<(
             )
         })
         .collect();
-    if std::env::var("REHOST_LOG").is_ok_and(|v| v.contains("jit") || v.contains("all")) {
+    if verbose() {
         report_illegal(&src, &blocks);
     }
     let guest_bytes: u64 = blocks.iter().map(|b| b.guest_len as u64).sum();
     let emitted = emit::emit(&elf, &blocks, stats);
     link::link(&emitted.bytes, out)?;
+    if verbose() {
+        eprintln!(
+            "rehost: layout: {} bytes of block bodies, {} of exit trampolines, {} fall-through jumps elided",
+            emitted.hot_bytes,
+            emitted.host_bytes - emitted.hot_bytes,
+            emitted.elided
+        );
+    }
     eprintln!(
         "rehost: {}: {} blocks, {} guest bytes found statically, {} host bytes emitted, {:.2}s",
         guest.display(),
@@ -212,4 +221,9 @@ fn report_illegal(src: &discover::ElfCode, blocks: &[HostBlock]) {
         let i = d.decode();
         eprintln!("rehost: not translated: {a:#010x} {i} ({:?})", i.code());
     }
+}
+
+/// REHOST_LOG=jit (or all): details of the static pass on stderr.
+fn verbose() -> bool {
+    std::env::var("REHOST_LOG").is_ok_and(|v| v.split(',').any(|w| w == "jit" || w == "all"))
 }

@@ -189,9 +189,12 @@ impl Asm {
         debug_assert_eq!(self.pos() - start, 7);
     }
 
-    /// Write the trampolines of all direct exits; returns the finished code
-    /// and the exits.
-    pub fn finish(mut self) -> (Vec<u8>, Vec<DirectExit>, Vec<u32>) {
+    /// Write the trampolines of all direct exits; returns the finished code,
+    /// the exits and the instructions lowered to SIGILL.
+    /// Also returns the body length: the trampolines follow the body, and
+    /// each exit's rel32 initially points at its own trampoline.
+    pub fn finish(mut self) -> (Vec<u8>, Vec<DirectExit>, Vec<u32>, u32) {
+        let body_len = self.pos();
         let pending = std::mem::take(&mut self.pending);
         for (at, target) in pending {
             let tramp = self.pos();
@@ -204,7 +207,7 @@ impl Asm {
                 target,
             });
         }
-        (self.code, self.exits, self.illegal)
+        (self.code, self.exits, self.illegal, body_len)
     }
 }
 

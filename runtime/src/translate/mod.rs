@@ -50,6 +50,9 @@ pub struct HostBlock {
     pub guest_len: u32,
     pub ninsns: u32,
     pub code: Vec<u8>,
+    /// `code[..body_len]` is the block; the rest are exit trampolines, each
+    /// position-independent and reached only through its exit's rel32.
+    pub body_len: u32,
     pub exits: Vec<DirectExit>,
     /// Did the block end at bytes that do not decode?
     pub invalid: bool,
@@ -137,12 +140,13 @@ pub fn translate_block(
         // Fell off the end (block split, size limit, unreadable bytes).
         asm.jmp_exit(end);
     }
-    let (code, exits, illegal) = asm.finish();
+    let (code, exits, illegal, body_len) = asm.finish();
     HostBlock {
         guest_start: start,
         guest_len: end.wrapping_sub(start),
         ninsns: insns.len() as u32,
         code,
+        body_len,
         exits,
         invalid,
         illegal,

@@ -96,6 +96,19 @@ pub fn insert(guest: u32, host: u64) {
     };
 }
 
+/// Forget the translation of `guest` (the next lookup misses).
+pub fn remove(guest: u32) {
+    let _g = WRITER.lock().unwrap_or_else(|e| e.into_inner());
+    let l2 = l1_slot(guest).load(Ordering::Acquire);
+    if l2 != DEFAULT_L2.load(Ordering::Acquire) {
+        // SAFETY: l2 is a private level-2 page of L_ENTRIES slots.
+        unsafe {
+            (*(l2 as *const AtomicU64).add(guest as usize & 0xffff))
+                .store(stubs::stub_miss_addr(), Ordering::Release)
+        };
+    }
+}
+
 /// The one entry from the stubs into Rust (abi.rs: runtime call and miss).
 /// Returns the host address at which guest execution continues.
 ///

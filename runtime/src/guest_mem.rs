@@ -134,6 +134,8 @@ pub fn read_bytes(addr: u32, len: usize) -> Result<Vec<u8>, i32> {
 /// Write `data` to guest memory at `addr` (the dispatcher is told, in case
 /// the bytes overwrite translated code).
 pub fn write_bytes(addr: u32, data: &[u8]) -> Result<(), i32> {
+    // Drop translations of code there first (and their write protection).
+    memory::notify_change(addr, data.len() as u32);
     copy(data.as_ptr() as *mut u8, addr, data.len(), true)?;
     memory::notify_change(addr, data.len() as u32);
     Ok(())

@@ -8,9 +8,10 @@
 //! is remembered and patched when the target appears (chaining), unless
 //! block tracing is on (every entry must reach the trace call).
 
+use crate::smc::{self, CodePages};
 use crate::translate::{self, CodeSource, Options};
 use crate::{dispatch, log, stats};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
@@ -22,7 +23,12 @@ struct Jit {
     /// Unpatched exits: guest target -> addresses of rel32 fields.
     waiting: HashMap<u32, Vec<usize>>,
     /// Guest block starts the static pass translated.
-    static_starts: HashSet<u32>,
+    static_starts: BTreeSet<u32>,
+    /// Chained exits into each run-time block: (rel32 field, rel32 to its
+    /// trampoline), so invalidation can unlink them.
+    incoming: HashMap<u32, Vec<(usize, i32)>>,
+    /// Pages holding translated code (self-modifying code).
+    code_pages: CodePages,
     trace: bool,
     translated: u64,
     /// Blocks translated at run time that the static pass did not have, in
@@ -79,18 +85,24 @@ pub fn init(static_blocks: &[(u32, u64)]) {
     if base == libc::MAP_FAILED {
         crate::fatal("cannot allocate the code cache");
     }
-    let mut static_starts = HashSet::with_capacity(static_blocks.len());
+    let mut static_starts = BTreeSet::new();
+    let mut code_pages = CodePages::default();
     for &(g, h) in static_blocks {
         static_starts.insert(g);
         if !trace {
             dispatch::insert(g, h);
         }
+        code_pages.protect(g, 1);
     }
+    crate::memory::set_change_hook(invalidate_range);
+    smc::install_handler();
     *JIT.lock().unwrap_or_else(|e| e.into_inner()) = Some(Jit {
         base: base as *mut u8,
         used: 0,
         waiting: HashMap::new(),
         static_starts,
+        incoming: HashMap::new(),
+        code_pages,
         trace,
         translated: 0,
         discovered: Vec::new(),
@@ -115,16 +127,15 @@ pub fn host_code_for(guest: u32) -> u64 {
     if let Some(h) = dispatch::lookup(guest) {
         return h;
     }
+    if let Some(h) = jit.code_pages.volatile_hit(guest) {
+        return h;
+    }
     let t0 = std::time::Instant::now();
-    let block = translate::translate_block(
-        &GuestMemory,
-        guest,
-        &|_| false,
-        Options {
-            trace: jit.trace,
-            exec_flag: false,
-        },
-    );
+    let opts = Options {
+        trace: jit.trace,
+        exec_flag: false,
+    };
+    let block = translate::translate_block(&GuestMemory, guest, &|_| false, opts);
     if log::enabled(log::JIT) {
         log::line(&format!(
             "jit {guest:#010x}: {} insns, {} guest bytes, {} host bytes",
@@ -146,40 +157,97 @@ pub fn host_code_for(guest: u32) -> u64 {
     };
     jit.used += len;
     jit.translated += 1;
-    for e in &block.exits {
-        let field = host as usize + e.rel32_at as usize;
-        match dispatch::lookup(e.target).filter(|_| !jit.trace) {
-            Some(t) => patch(field, t),
-            None if !jit.trace => jit.waiting.entry(e.target).or_default().push(field),
-            None => {}
-        }
-    }
-    dispatch::insert(guest, host);
-    if let Some(fields) = jit.waiting.remove(&guest) {
-        for f in fields {
-            patch(f, host);
-        }
-    }
     if jit.static_starts.contains(&guest) {
         stats::RUNTIME_AT_STATIC.fetch_add(1, Ordering::Relaxed);
     } else {
         stats::RUNTIME_ONLY.fetch_add(1, Ordering::Relaxed);
         jit.discovered.push(guest);
     }
+    if jit.code_pages.is_volatile(guest, block.guest_len) {
+        // Validated on every entry instead of being mapped or chained.
+        jit.code_pages.add_volatile(guest, block.guest_len, host);
+    } else {
+        for e in &block.exits {
+            let field = host as usize + e.rel32_at as usize;
+            match dispatch::lookup(e.target).filter(|_| !jit.trace) {
+                Some(t) => jit.link(field, e.target, t),
+                None if !jit.trace => jit.waiting.entry(e.target).or_default().push(field),
+                None => {}
+            }
+        }
+        dispatch::insert(guest, host);
+        if let Some(fields) = jit.waiting.remove(&guest) {
+            for f in fields {
+                jit.link(f, guest, host);
+            }
+        }
+        jit.code_pages.add(guest, block.guest_len);
+    }
     stats::TRANSLATE_NS.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
     host
 }
 
-/// Point the rel32 field at `field` to `target`, if it reaches.
-fn patch(field: usize, target: u64) {
-    let rel = target as i64 - (field as i64 + 4);
-    if let Ok(rel) = i32::try_from(rel) {
-        stats::CHAINED.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `field` is a rel32 slot of a block in the writable cache;
-        // single-threaded guests cannot be executing it mid-update (threads
-        // arrive with a later issue, which must make this atomic).
-        unsafe { std::ptr::write_unaligned(field as *mut i32, rel) };
+impl Jit {
+    /// Chain the exit whose rel32 is at `field` to `host` (guest `target`),
+    /// remembering how to unlink it.
+    fn link(&mut self, field: usize, target: u32, host: u64) {
+        // SAFETY: `field` is a rel32 slot of a block in the cache.
+        let old = unsafe { std::ptr::read_unaligned(field as *const i32) };
+        if patch(field, host) && !self.static_starts.contains(&target) {
+            self.incoming.entry(target).or_default().push((field, old));
+        }
     }
+
+    /// Drop every translation of guest code in [start, start+len).
+    fn invalidate(&mut self, start: u32, len: u32, fault: bool) {
+        for g in self.code_pages.take_range(start, len, fault) {
+            dispatch::remove(g);
+            for (field, old) in self.incoming.remove(&g).unwrap_or_default() {
+                // SAFETY: restoring a rel32 slot of a cached block to the
+                // value it had before chaining (its own trampoline).
+                unsafe { std::ptr::write_unaligned(field as *mut i32, old) };
+                self.waiting.entry(g).or_default().push(field);
+            }
+        }
+        for g in smc::static_in_range(&self.static_starts, start, len) {
+            dispatch::remove(g);
+        }
+    }
+}
+
+/// `memory`'s change hook: guest bytes in [start, start+len) may change or
+/// have changed (munmap, mmap, mprotect, a system call writing there).
+pub fn invalidate_range(start: u32, len: u32) {
+    let mut g = JIT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(jit) = g.as_mut() {
+        jit.invalidate(start, len, false);
+    }
+}
+
+/// A guest store faulted at `addr`: if it is a page we protected, drop its
+/// translations and let the store retry (true).
+pub fn write_fault(addr: u32) -> bool {
+    let mut g = JIT.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(jit) = g.as_mut() else { return false };
+    if !jit.code_pages.is_protected(addr) {
+        return false;
+    }
+    jit.invalidate(addr & !0xfff, 1, true);
+    true
+}
+
+/// Point the rel32 field at `field` to `target`, if it reaches.
+fn patch(field: usize, target: u64) -> bool {
+    let rel = target as i64 - (field as i64 + 4);
+    let Ok(rel) = i32::try_from(rel) else {
+        return false;
+    };
+    stats::CHAINED.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: `field` is a rel32 slot of a block in the writable cache;
+    // single-threaded guests cannot be executing it mid-update (threads
+    // arrive with a later issue, which must make this atomic).
+    unsafe { std::ptr::write_unaligned(field as *mut i32, rel) };
+    true
 }
 
 /// Number of blocks translated at run time.

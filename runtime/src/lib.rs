@@ -11,6 +11,7 @@
 //! - `start`: process start-up, ahead-of-time and run-time-only
 //! - `dispatch`: the emulation manager and the map table
 //! - `jit`: the run-time code cache and chaining
+//! - `smc`: self-modifying code: code pages, write protection, invalidation
 //! - `stubs`: hand-written entry/exit code between guest and host
 //! - `emulate`: instructions the runtime carries out itself
 //! - `syscall`: i386 system calls on x86-64
@@ -25,6 +26,7 @@ pub mod jit;
 pub mod loader;
 pub mod log;
 pub mod memory;
+pub mod smc;
 pub mod start;
 pub mod stats;
 pub mod stubs;

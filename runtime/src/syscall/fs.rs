@@ -23,6 +23,7 @@ pub(super) fn off64(lo: u32, hi: u32) -> u64 {
 }
 
 pub fn read(_: &mut Context, a: &Args) -> SysResult {
+    will_write(a[1], clamp(a[1], a[2]));
     let r = host!(libc::SYS_read, a[0], a[1], clamp(a[1], a[2]))?;
     written(a[1], r)
 }
@@ -32,6 +33,7 @@ pub fn write(_: &mut Context, a: &Args) -> SysResult {
 }
 
 pub fn pread64(_: &mut Context, a: &Args) -> SysResult {
+    will_write(a[1], clamp(a[1], a[2]));
     let r = host!(
         libc::SYS_pread64,
         a[0],
@@ -52,6 +54,12 @@ pub fn pwrite64(_: &mut Context, a: &Args) -> SysResult {
     )
 }
 
+/// The kernel is about to write [addr, addr+len): drop translations of code
+/// there first (and the write protection that would make the call fail).
+fn will_write(addr: u32, len: u64) {
+    crate::memory::notify_change(addr, len.min(u32::MAX as u64) as u32);
+}
+
 /// Report every buffer of a vector read as written (up to `n` bytes).
 fn written_iov(iov: &[libc::iovec], mut n: i64) -> SysResult {
     let total = n;
@@ -68,6 +76,11 @@ fn written_iov(iov: &[libc::iovec], mut n: i64) -> SysResult {
 
 fn vec_io(nr: c_long, a: &Args, off: Option<u64>, reads: bool) -> SysResult {
     let iov = structs::read_iovecs(a[1], a[2])?;
+    if reads {
+        for v in &iov {
+            will_write(v.iov_base as usize as u32, v.iov_len as u64);
+        }
+    }
     let p = iov.as_ptr() as u64;
     let r = match off {
         // x86-64 takes the whole offset in pos_l (pos_h is shifted out).

@@ -1,0 +1,208 @@
+//! Self-modifying and run-time generated code: which guest pages hold
+//! translated code, their write protection, and what to drop when they
+//! change.
+//!
+//! Invariant (DESIGN.md invariant 4): a translation is used only while the
+//! guest bytes it came from are unchanged. Every guest page holding code
+//! translated at run time whose guest protection allows writing is
+//! write-protected in the host; a guest store to it faults, `on_segv` drops
+//! the page's translations (map entries, and chained exits into them, which
+//! go back to their trampolines), gives the page back its guest protection
+//! and lets the store retry. System calls that change guest memory (munmap,
+//! mmap over it, mprotect, read() into it) call `invalidate_range` through
+//! `memory::notify_change`, before and after the change. Pages that fault
+//! over and over (code and data on one page, such as GCC trampolines on an
+//! executable stack) become *volatile*: no longer protected, their blocks are
+//! kept out of the map table and re-validated against the guest bytes on
+//! every entry, so data stores there cost nothing.
+//!
+//! Ahead-of-time blocks on a changed page lose their map entries too, so
+//! indirect jumps, returns and run-time translations reach fresh code; the
+//! direct jumps bound between static blocks at translation time cannot be
+//! unlinked (the output's `.text` stays read-only), which is the one case
+//! not covered: hot-patching a static binary's own text while direct
+//! jumps keep running into it.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+const PAGE: u32 = 4096;
+/// Invalidations of one page after which it becomes volatile.
+const VOLATILE_AFTER: u32 = 4;
+
+#[derive(Default)]
+pub struct CodePages {
+    /// Guest page -> run-time block starts translated from it.
+    blocks: HashMap<u32, Vec<u32>>,
+    /// Pages write-protected in the host by us.
+    protected: HashSet<u32>,
+    /// Invalidations per page.
+    invalidations: HashMap<u32, u32>,
+    /// Pages whose blocks are validated on entry instead.
+    volatile: HashSet<u32>,
+    /// Volatile blocks: guest start -> (guest bytes, host code).
+    volatile_blocks: HashMap<u32, (Vec<u8>, u64)>,
+}
+
+fn pages_of(start: u32, len: u32) -> impl Iterator<Item = u32> {
+    let first = start & !(PAGE - 1);
+    let last = start.wrapping_add(len.max(1) - 1) & !(PAGE - 1);
+    let n = (last.wrapping_sub(first) / PAGE) as usize + 1;
+    (0..n).map(move |k| first.wrapping_add(k as u32 * PAGE))
+}
+
+/// Guest bytes of a block, as they are now.
+pub fn guest_bytes(start: u32, len: u32) -> Vec<u8> {
+    crate::guest_mem::read_bytes(start, len as usize).unwrap_or_default()
+}
+
+impl CodePages {
+    /// Is any page of [start, start+len) volatile?
+    pub fn is_volatile(&self, start: u32, len: u32) -> bool {
+        !self.volatile.is_empty() && pages_of(start, len).any(|p| self.volatile.contains(&p))
+    }
+
+    /// A volatile block still valid for the current guest bytes.
+    pub fn volatile_hit(&self, start: u32) -> Option<u64> {
+        let (bytes, host) = self.volatile_blocks.get(&start)?;
+        (guest_bytes(start, bytes.len() as u32) == *bytes).then_some(*host)
+    }
+
+    pub fn add_volatile(&mut self, start: u32, len: u32, host: u64) {
+        self.volatile_blocks
+            .insert(start, (guest_bytes(start, len), host));
+    }
+
+    /// Record a run-time block and write-protect its pages where the guest
+    /// could write them.
+    pub fn add(&mut self, start: u32, len: u32) {
+        for p in pages_of(start, len) {
+            self.blocks.entry(p).or_default().push(start);
+        }
+        self.protect(start, len);
+    }
+
+    /// Write-protect the pages of [start, start+len) that the guest can write.
+    pub fn protect(&mut self, start: u32, len: u32) {
+        for p in pages_of(start, len) {
+            if self.protected.contains(&p) {
+                continue;
+            }
+            if let Some(prot) = crate::memory::prot_at(p) {
+                if prot & libc::PROT_WRITE != 0 {
+                    // SAFETY: p is a mapped guest page; read-only keeps its
+                    // contents and only makes guest stores fault.
+                    if unsafe {
+                        libc::mprotect(p as usize as *mut _, PAGE as usize, libc::PROT_READ)
+                    } == 0
+                    {
+                        self.protected.insert(p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Is `addr` in a page we write-protected?
+    pub fn is_protected(&self, addr: u32) -> bool {
+        self.protected.contains(&(addr & !(PAGE - 1)))
+    }
+
+    /// Forget the pages of [start, start+len): returns the run-time block
+    /// starts to drop, and un-protects the pages (guest protection back).
+    pub fn take_range(&mut self, start: u32, len: u32, count_fault: bool) -> Vec<u32> {
+        let mut dropped = Vec::new();
+        for p in pages_of(start, len) {
+            if let Some(v) = self.blocks.remove(&p) {
+                dropped.extend(v);
+            }
+            self.volatile_blocks
+                .retain(|&s, (b, _)| !pages_of(s, b.len() as u32).any(|q| q == p));
+            if self.protected.remove(&p) {
+                if let Some(prot) = crate::memory::prot_at(p) {
+                    // SAFETY: p is a mapped guest page; restoring the host
+                    // protection that `memory` gives it.
+                    unsafe {
+                        libc::mprotect(
+                            p as usize as *mut _,
+                            PAGE as usize,
+                            crate::memory::host_prot(prot),
+                        )
+                    };
+                }
+            }
+            if count_fault {
+                let n = self.invalidations.entry(p).or_default();
+                *n += 1;
+                if *n >= VOLATILE_AFTER {
+                    self.volatile.insert(p);
+                }
+            }
+        }
+        dropped
+    }
+}
+
+/// Static block starts in [start, start+len), pages rounded.
+pub fn static_in_range(starts: &BTreeSet<u32>, start: u32, len: u32) -> Vec<u32> {
+    let lo = start & !(PAGE - 1);
+    let hi = (start as u64 + len as u64 + PAGE as u64 - 1) & !(PAGE as u64 - 1);
+    starts
+        .range(lo..)
+        .take_while(|&&s| (s as u64) < hi)
+        .copied()
+        .collect()
+}
+
+/// Install the SIGSEGV handler (on an alternate stack: translated code runs
+/// on the guest stack) that turns write faults on protected code pages into
+/// invalidations.
+pub fn install_handler() {
+    const ALT: usize = 256 << 10;
+    // SAFETY: a fresh mapping for the alternate signal stack, then plain
+    // sigaltstack/sigaction calls with fully initialised structures.
+    unsafe {
+        let stack = libc::mmap(
+            std::ptr::null_mut(),
+            ALT,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if stack != libc::MAP_FAILED {
+            let ss = libc::stack_t {
+                ss_sp: stack,
+                ss_flags: 0,
+                ss_size: ALT,
+            };
+            libc::sigaltstack(&ss, std::ptr::null_mut());
+        }
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_segv as *const () as usize;
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGSEGV, &sa, std::ptr::null_mut());
+    }
+}
+
+/// SIGSEGV: a guest store into a protected code page invalidates the page
+/// and retries; anything else ends the process with SIGSEGV as natively.
+///
+/// The handler takes the JIT lock and frees memory: this is safe because
+/// the faults it handles come from translated guest code, which never runs
+/// while the runtime holds a lock or is inside the allocator.
+extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) {
+    // SAFETY: the kernel passes valid siginfo and ucontext pointers.
+    let (addr, write) = unsafe {
+        let addr = (*info).si_addr() as u64;
+        let uc = uctx as *mut libc::ucontext_t;
+        let err = (*uc).uc_mcontext.gregs[libc::REG_ERR as usize];
+        (addr, err & 2 != 0)
+    };
+    if write && addr < (1 << 32) && crate::jit::write_fault(addr as u32) {
+        return;
+    }
+    // Not ours: restore the default action; the instruction faults again.
+    // SAFETY: resetting a signal disposition.
+    unsafe { libc::signal(libc::SIGSEGV, libc::SIG_DFL) };
+}

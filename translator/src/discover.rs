@@ -56,8 +56,6 @@ pub enum Edge {
 }
 
 /// What each discovery source contributed (distinct code addresses).
-// Read by main.rs under REHOST_LOG=jit once the lead wires it.
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DiscoveryCounts {
     /// `.eh_frame` FDE starts in executable file data.
@@ -77,8 +75,6 @@ pub struct Cfg {
     pub graph: DiGraph<u32, Edge>,
     /// Block starts in address order.
     pub starts: BTreeSet<u32>,
-    // Read by main.rs under REHOST_LOG=jit once the lead wires it.
-    #[allow(dead_code)]
     pub counts: DiscoveryCounts,
 }
 

@@ -144,6 +144,11 @@ fn translate(guest: &Path, out: &Path, profile: &[u32], stats: bool) -> Result<(
         })
         .collect();
     if verbose() {
+        let c = &cfg.counts;
+        eprintln!(
+            "rehost: discovery: {} FDE seeds, {} landing pads, {} jump tables ({} targets), {} code pointers in data",
+            c.fde_seeds, c.landing_pads, c.jump_tables, c.jump_table_targets, c.data_pointers
+        );
         report_illegal(&src, &blocks);
     }
     let guest_bytes: u64 = blocks.iter().map(|b| b.guest_len as u64).sum();

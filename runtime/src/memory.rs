@@ -50,6 +50,10 @@ pub struct Space {
     regions: BTreeMap<u32, Region>,
     brk_start: u32,
     brk: u32,
+    /// Ranges mapped MAP_SHARED (start -> end): another mapping of the same
+    /// pages may change them without a store to these addresses, so code
+    /// there is validated on entry instead of write-protected (`smc`).
+    shared: BTreeMap<u32, u64>,
 }
 
 static SPACE: Mutex<Space> = Mutex::new(Space {
@@ -58,6 +62,7 @@ static SPACE: Mutex<Space> = Mutex::new(Space {
     regions: BTreeMap::new(),
     brk_start: 0,
     brk: 0,
+    shared: BTreeMap::new(),
 });
 
 /// `fn(addr, len)` called when guest bytes in a range may have changed
@@ -70,6 +75,16 @@ static CHANGE_HOOK: AtomicUsize = AtomicUsize::new(0);
 /// held, before the guest runs again.
 pub fn set_change_hook(hook: fn(u32, u32)) {
     CHANGE_HOOK.store(hook as usize, Ordering::Release);
+}
+
+/// Is `addr` in a MAP_SHARED guest mapping?
+pub fn is_shared(addr: u32) -> bool {
+    let space = lock();
+    space
+        .shared
+        .range(..=addr)
+        .next_back()
+        .is_some_and(|(_, &e)| e > addr as u64)
 }
 
 /// Tell the dispatcher that [addr, addr+len) may hold new bytes.
@@ -322,6 +337,10 @@ impl Space {
             return Err(e);
         }
         self.record(start, end, prot);
+        self.forget_shared(start, end);
+        if flags & libc::MAP_SHARED != 0 {
+            self.shared.insert(start, end);
+        }
         Ok(())
     }
 
@@ -329,7 +348,22 @@ impl Space {
     pub fn host_unmap(&mut self, start: u32, end: u64) -> Result<(), i32> {
         reserve_range(start, end)?;
         self.forget(start, end);
+        self.forget_shared(start, end);
         Ok(())
+    }
+
+    /// Drop shared-mapping records overlapping [start, end) (whole records:
+    /// a partial unmap only makes the rest be treated as private).
+    fn forget_shared(&mut self, start: u32, end: u64) {
+        let hit: Vec<u32> = self
+            .shared
+            .range(..)
+            .filter(|(&s, &e)| (s as u64) < end && e > start as u64)
+            .map(|(&s, _)| s)
+            .collect();
+        for s in hit {
+            self.shared.remove(&s);
+        }
     }
 
     /// mprotect mapped guest pages and record the new protection.

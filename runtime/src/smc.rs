@@ -56,9 +56,20 @@ pub fn guest_bytes(start: u32, len: u32) -> Vec<u8> {
 }
 
 impl CodePages {
-    /// Is any page of [start, start+len) volatile?
-    pub fn is_volatile(&self, start: u32, len: u32) -> bool {
-        !self.volatile.is_empty() && pages_of(start, len).any(|p| self.volatile.contains(&p))
+    /// Is any page of [start, start+len) volatile? Pages of MAP_SHARED
+    /// mappings always are: a write through another mapping of the same
+    /// memory changes them without touching these addresses.
+    pub fn is_volatile(&mut self, start: u32, len: u32) -> bool {
+        for p in pages_of(start, len) {
+            if self.volatile.contains(&p) {
+                return true;
+            }
+            if crate::memory::is_shared(p) {
+                self.volatile.insert(p);
+                return true;
+            }
+        }
+        false
     }
 
     /// A volatile block still valid for the current guest bytes.

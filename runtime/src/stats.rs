@@ -68,6 +68,15 @@ pub fn report() {
     crate::log::line(&format!(
         "stats: blocks executed: {st} translated ahead of time (of {total_static}), {rt} found only at run time ({pct:.1}% static)"
     ));
+    let (sites, learned, h0, h1, lookups) = crate::jit::ic_totals();
+    let all = (h0 + h1 + lookups).max(1) as f64;
+    crate::log::line(&format!(
+        "stats: indirect-jump sites: {sites} ({learned} with a filled inline cache); hits: level 1 {:.1}%, level 2 {:.1}%, map table {:.1}% (of {})",
+        100.0 * h0 as f64 / all,
+        100.0 * h1 as f64 / all,
+        100.0 * lookups as f64 / all,
+        h0 + h1 + lookups
+    ));
     crate::log::line(&format!(
         "stats: run-time translation: {} blocks ({} at static block starts), {:.3} ms; chained exits: {}",
         rt + RUNTIME_AT_STATIC.load(Ordering::Relaxed),

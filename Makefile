@@ -26,12 +26,13 @@ G := build/guests
 GUEST_C := $(wildcard tests/guests/*.c)
 GUEST_CXX := $(wildcard tests/guests/*.cpp)
 GUEST_NAMES := $(sort $(basename $(notdir $(GUEST_C) $(GUEST_CXX))))
-PIE_GUESTS := qsort switch except tls setjmp
-STRIP_GUESTS := qsort switch except printf
+PIE_GUESTS := qsort switch except tls setjmp fptable cgoto rodata_switch jit
+STRIP_GUESTS := qsort switch except printf fptable cgoto rodata_switch jit
 
 # Per-guest extra flags.
 GFLAGS_sse2 := -msse2 -mfpmath=sse
 GFLAGS_threads := -pthread
+GFLAGS_jit := -z execstack
 
 GUEST_BINS := $(foreach n,$(GUEST_NAMES),$(G)/$(n)-O0 $(G)/$(n)-O2) \
 	$(foreach n,$(PIE_GUESTS),$(G)/$(n)-pie-O0 $(G)/$(n)-pie-O2) \

@@ -69,10 +69,6 @@ pub enum Reason {
     TraceBlock = 4,
     /// Bytes that do not decode, or a privileged/unsupported instruction.
     IllegalInstruction = 5,
-    /// An inline-cache site missed while learning: guest target in
-    /// `Context::scratch`, the site's `IcRecord` address in `scratch2`;
-    /// the runtime answers with the host code to continue at.
-    IcMiss = 6,
 }
 
 impl Reason {
@@ -83,7 +79,6 @@ impl Reason {
             3 => Reason::LoadSegment,
             4 => Reason::TraceBlock,
             5 => Reason::IllegalInstruction,
-            6 => Reason::IcMiss,
             _ => return None,
         })
     }
@@ -147,10 +142,7 @@ pub struct Context {
     pub _pad0: [u16; 2], // 0xa4
     /// i386 TLS descriptors set by `set_thread_area`.
     pub tls: [TlsEntry; GDT_ENTRY_TLS_ENTRIES], // 0xa8
-    pub _pad1: [u8; 0xe0 - 0xd8], // 0xd8
-    /// A second value passed with a runtime call (inline-cache record).
-    pub scratch2: u64, // 0xe0
-    pub _pad3: [u8; 0x100 - 0xe8], // 0xe8
+    pub _pad1: [u8; 0x100 - 0xd8], // 0xd8
     /// FXSAVE64 image of the guest x87/MMX/SSE state while the runtime runs.
     pub fxsave: [u8; 512], // 0x100
     /// Host MXCSR/x87 defaults loaded before running host code.
@@ -172,7 +164,6 @@ pub const CTX_STUB_CALL: usize = 0x80;
 pub const CTX_STUB_MISS: usize = 0x88;
 pub const CTX_SCRATCH: usize = 0x90;
 pub const CTX_SEL: usize = 0x98;
-pub const CTX_SCRATCH2: usize = 0xe0;
 pub const CTX_FXSAVE: usize = 0x100;
 pub const CTX_HOST_MXCSR: usize = 0x300;
 pub const CTX_HOST_FCW: usize = 0x304;
@@ -191,7 +182,6 @@ const _: () = {
     assert!(std::mem::offset_of!(Context, stub_miss) == CTX_STUB_MISS);
     assert!(std::mem::offset_of!(Context, scratch) == CTX_SCRATCH);
     assert!(std::mem::offset_of!(Context, sel) == CTX_SEL);
-    assert!(std::mem::offset_of!(Context, scratch2) == CTX_SCRATCH2);
     assert!(std::mem::offset_of!(Context, fxsave) == CTX_FXSAVE);
     assert!(std::mem::offset_of!(Context, host_mxcsr) == CTX_HOST_MXCSR);
     assert!(std::mem::offset_of!(Context, host_fcw) == CTX_HOST_FCW);
@@ -268,67 +258,8 @@ pub struct AotDescriptor {
     /// `nblocks` bytes, one per block of `blocks`: set to 1 by the block's
     /// first instruction when it runs (REHOST_STATS).
     pub executed: *const u8,
-    /// The static blocks' inline-cache records (`nic` of them).
-    pub ic_records: *mut IcRecord,
-    pub nic: u64,
 }
 
 pub const AOT_MAGIC: u64 = 0x5453_4f48_4552_0001; // "\x01\0REHOST" little-endian-ish
-pub const AOT_VERSION: u64 = 3;
+pub const AOT_VERSION: u64 = 2;
 pub const AOT_DESCRIPTOR_SIZE: usize = std::mem::size_of::<AotDescriptor>();
-
-/// One indirect-jump site's inline cache (`translate::ic`). Translated code
-/// reads it; the runtime fills it once, when learning ends.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct IcRecord {
-    /// `0 - guest` of the two cached targets, most frequent first (0 = empty:
-    /// matches only guest address 0, whose host entry is the miss stub).
-    pub neg_guest: [u32; 2], // 0
-    /// Misses still sent to the runtime to learn the site's targets.
-    pub budget: u32, // 8
-    /// Guest address of the indirect jump or call.
-    pub site: u32, // 12
-    /// Host code of the cached targets.
-    pub host: [u64; 2], // 16
-    /// Hits per level (counted only by code translated for REHOST_STATS).
-    pub hits: [u64; 2], // 32
-    /// Map-table lookups after both levels missed (same condition).
-    pub lookups: u64, // 48
-    pub learned: u64, // 56
-}
-
-impl IcRecord {
-    /// An empty record for the site at guest address `site`.
-    pub fn new(site: u32) -> IcRecord {
-        let miss = crate::stubs::stub_miss_addr();
-        IcRecord {
-            neg_guest: [0; 2],
-            budget: IC_LEARN,
-            site,
-            host: [miss; 2],
-            hits: [0; 2],
-            lookups: 0,
-            learned: 0,
-        }
-    }
-}
-
-pub const IC_NEG_GUEST: usize = 0;
-pub const IC_BUDGET: usize = 8;
-pub const IC_SITE: usize = 12;
-pub const IC_HOST: usize = 16;
-pub const IC_HITS: usize = 32;
-pub const IC_LOOKUPS: usize = 48;
-pub const IC_RECORD_SIZE: usize = 64;
-/// Misses a site sends to the runtime before its cache is filled.
-pub const IC_LEARN: u32 = 32;
-
-const _: () = {
-    assert!(std::mem::size_of::<IcRecord>() == IC_RECORD_SIZE);
-    assert!(std::mem::offset_of!(IcRecord, budget) == IC_BUDGET);
-    assert!(std::mem::offset_of!(IcRecord, site) == IC_SITE);
-    assert!(std::mem::offset_of!(IcRecord, host) == IC_HOST);
-    assert!(std::mem::offset_of!(IcRecord, hits) == IC_HITS);
-    assert!(std::mem::offset_of!(IcRecord, lookups) == IC_LOOKUPS);
-};

@@ -156,7 +156,6 @@ fn runtime_call(ctx: &mut Context) -> u64 {
                 ctx.resume
             }
             Some(Reason::IllegalInstruction) => crate::emulate::raise_sigill(ctx),
-            Some(Reason::IcMiss) => jit::ic_miss(ctx.scratch2 as usize, ctx.scratch as u32),
             None => crate::fatal(&format!("bad runtime call {reason:#x}")),
         },
     }

@@ -8,7 +8,6 @@
 //! is remembered and patched when the target appears (chaining), unless
 //! block tracing is on (every entry must reach the trace call).
 
-use crate::abi::{IcRecord, IC_RECORD_SIZE};
 use crate::smc::{self, CodePages};
 use crate::translate::{self, CodeSource, Options};
 use crate::{dispatch, log, stats};
@@ -30,11 +29,6 @@ struct Jit {
     incoming: HashMap<u32, Vec<(usize, i32)>>,
     /// Pages holding translated code (self-modifying code).
     code_pages: CodePages,
-    /// Every inline-cache record (static and run-time), for invalidation
-    /// and the report.
-    ic_records: Vec<usize>,
-    /// Targets seen by each learning site: record -> guest target -> count.
-    ic_learning: HashMap<usize, HashMap<u32, u32>>,
     trace: bool,
     translated: u64,
     /// Blocks translated at run time that the static pass did not have, in
@@ -109,8 +103,6 @@ pub fn init(static_blocks: &[(u32, u64)]) {
         static_starts,
         incoming: HashMap::new(),
         code_pages,
-        ic_records: Vec::new(),
-        ic_learning: HashMap::new(),
         trace,
         translated: 0,
         discovered: Vec::new(),
@@ -142,7 +134,6 @@ pub fn host_code_for(guest: u32) -> u64 {
     let opts = Options {
         trace: jit.trace,
         exec_flag: false,
-        ic_counting: log::enabled(log::STATS),
     };
     let block = translate::translate_block(&GuestMemory, guest, &|_| false, opts);
     if log::enabled(log::JIT) {
@@ -153,8 +144,7 @@ pub fn host_code_for(guest: u32) -> u64 {
             block.code.len()
         ));
     }
-    let code_len = (block.code.len() + 15) & !15;
-    let len = code_len + block.ic_sites.len() * IC_RECORD_SIZE;
+    let len = (block.code.len() + 15) & !15;
     if jit.used + len > CACHE_SIZE {
         crate::fatal("code cache full");
     }
@@ -167,20 +157,6 @@ pub fn host_code_for(guest: u32) -> u64 {
     };
     jit.used += len;
     jit.translated += 1;
-    let records = host + code_len as u64;
-    for (k, &site) in block.ic_sites.iter().enumerate() {
-        let rec = records as usize + k * IC_RECORD_SIZE;
-        // SAFETY: the record lies in the cache space just reserved.
-        unsafe { (rec as *mut IcRecord).write(IcRecord::new(site)) };
-        jit.ic_records.push(rec);
-    }
-    for r in &block.ic_refs {
-        let field = host as usize + r.disp_at as usize;
-        let to = records as i64 + r.site as i64 * IC_RECORD_SIZE as i64 + r.field as i64;
-        let rel = i32::try_from(to - (field as i64 + 4)).expect("record next to its block");
-        // SAFETY: a disp32 field of the block just copied into the cache.
-        unsafe { std::ptr::write_unaligned(field as *mut i32, rel) };
-    }
     if jit.static_starts.contains(&guest) {
         stats::RUNTIME_AT_STATIC.fetch_add(1, Ordering::Relaxed);
     } else {
@@ -236,104 +212,7 @@ impl Jit {
         for g in smc::static_in_range(&self.static_starts, start, len) {
             dispatch::remove(g);
         }
-        self.clear_ic_entries();
     }
-
-    /// Empty every inline-cache entry whose target lost its translation.
-    fn clear_ic_entries(&mut self) {
-        for &rec in &self.ic_records {
-            let r = rec as *mut IcRecord;
-            for level in 0..2 {
-                // SAFETY: `rec` is a live record; the guest is stopped in
-                // the runtime, so no translated code reads it meanwhile.
-                unsafe {
-                    let neg = (*r).neg_guest[level];
-                    if neg != 0 && dispatch::lookup(neg.wrapping_neg()) != Some((*r).host[level]) {
-                        (*r).neg_guest[level] = 0;
-                        (*r).host[level] = crate::stubs::stub_miss_addr();
-                    }
-                }
-            }
-        }
-    }
-
-    /// An inline-cache site missed while learning (abi::Reason::IcMiss).
-    fn ic_learn(&mut self, rec: usize, target: u32, host: u64) {
-        let counts = self.ic_learning.entry(rec).or_default();
-        *counts.entry(target).or_default() += 1;
-        let r = rec as *mut IcRecord;
-        // SAFETY: `rec` is a record of a block in the cache or the output's
-        // .data; only the runtime writes it, under the JIT lock.
-        unsafe {
-            (*r).budget = (*r).budget.saturating_sub(1);
-            if (*r).budget > 0 {
-                return;
-            }
-            let mut by_count: Vec<(u32, u32)> = counts.iter().map(|(&g, &n)| (g, n)).collect();
-            by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            // A site whose two most frequent targets cover less than 90% of
-            // what it saw is polymorphic: its compares would mispredict, so
-            // it keeps empty (never-taken) entries and uses the map table.
-            let total: u32 = by_count.iter().map(|&(_, n)| n).sum();
-            let top2: u32 = by_count.iter().take(2).map(|&(_, n)| n).sum();
-            let mut level = 0;
-            for (g, _) in by_count.into_iter().filter(|_| top2 * 10 >= total * 9) {
-                if level == 2 {
-                    break;
-                }
-                // Only targets with a mapped (non-volatile) translation.
-                if let Some(h) = dispatch::lookup(g) {
-                    (*r).host[level] = h;
-                    (*r).neg_guest[level] = g.wrapping_neg();
-                    level += 1;
-                }
-            }
-            (*r).learned = 1;
-        }
-        self.ic_learning.remove(&rec);
-        let _ = host;
-    }
-}
-
-/// The learning path of an inline-cache site: translate (or find) the target
-/// and record it for the site. Returns the host code to continue at.
-pub fn ic_miss(rec: usize, target: u32) -> u64 {
-    let host = host_code_for(target);
-    let mut g = JIT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(jit) = g.as_mut() {
-        jit.ic_learn(rec, target, host);
-    }
-    host
-}
-
-/// Register the static pass's inline-cache records.
-pub fn add_static_ic_records(records: *mut IcRecord, n: usize) {
-    let mut g = JIT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(jit) = g.as_mut() {
-        for k in 0..n {
-            // SAFETY: pointer arithmetic within the output's record array.
-            jit.ic_records.push(unsafe { records.add(k) } as usize);
-        }
-    }
-}
-
-/// Inline-cache totals for the report: (sites, sites learned, hits level 0,
-/// hits level 1, map-table lookups).
-pub fn ic_totals() -> (usize, usize, u64, u64, u64) {
-    let g = JIT.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(jit) = g.as_ref() else {
-        return (0, 0, 0, 0, 0);
-    };
-    let mut t = (jit.ic_records.len(), 0, 0, 0, 0);
-    for &rec in &jit.ic_records {
-        // SAFETY: live records; racy reads only skew the report.
-        let r = unsafe { &*(rec as *const IcRecord) };
-        t.1 += (r.learned != 0) as usize;
-        t.2 += r.hits[0];
-        t.3 += r.hits[1];
-        t.4 += r.lookups;
-    }
-    t
 }
 
 /// `memory`'s change hook: guest bytes in [start, start+len) may change or

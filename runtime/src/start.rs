@@ -32,13 +32,6 @@ pub fn run(
     syscall::set_guest_exe(exe_path);
     let l1 = dispatch::init_map();
     jit::init(static_blocks);
-    let n = STATIC_IC_N.load(std::sync::atomic::Ordering::Relaxed);
-    if n != 0 {
-        jit::add_static_ic_records(
-            STATIC_IC.load(std::sync::atomic::Ordering::Relaxed) as *mut _,
-            n,
-        );
-    }
     let ctx = Box::leak(Context::new());
     ctx.map_l1 = l1;
     ctx.stub_call = stubs::stub_call_addr();
@@ -102,16 +95,5 @@ pub unsafe extern "C" fn rehost_aot_main(
     let exe = std::fs::read_link("/proc/self/exe")
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
-    jit_static_ic(d.ic_records, d.nic as usize);
     run(&img, &exe, &args, &envs, &blocks)
 }
-
-/// The static inline-cache records are registered once the JIT exists:
-/// `run` creates it, so this is deferred to just before the first block.
-fn jit_static_ic(records: *mut crate::abi::IcRecord, n: usize) {
-    STATIC_IC.store(records as usize, std::sync::atomic::Ordering::Relaxed);
-    STATIC_IC_N.store(n, std::sync::atomic::Ordering::Relaxed);
-}
-
-static STATIC_IC: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-static STATIC_IC_N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

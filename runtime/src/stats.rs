@@ -57,26 +57,21 @@ pub fn report() {
     if !crate::log::enabled(crate::log::STATS) {
         return;
     }
-    let st = static_executed();
-    let total_static = NSTATIC.load(Ordering::Relaxed);
     let rt = RUNTIME_ONLY.load(Ordering::Relaxed);
-    let pct = if st as u64 + rt == 0 {
-        100.0
+    let total_static = NSTATIC.load(Ordering::Relaxed);
+    if EXEC_FLAGS.load(Ordering::Relaxed) != 0 {
+        let st = static_executed();
+        let pct = if st as u64 + rt == 0 { 100.0 } else { 100.0 * st as f64 / (st as u64 + rt) as f64 };
+        crate::log::line(&format!(
+            "stats: blocks executed: {st} translated ahead of time (of {total_static}), {rt} found only at run time ({pct:.1}% static)"
+        ));
+    } else if total_static == 0 {
+        crate::log::line(&format!("stats: blocks executed: {rt} found only at run time (no static pass)"));
     } else {
-        100.0 * st as f64 / (st as u64 + rt) as f64
-    };
-    crate::log::line(&format!(
-        "stats: blocks executed: {st} translated ahead of time (of {total_static}), {rt} found only at run time ({pct:.1}% static)"
-    ));
-    let (sites, learned, h0, h1, lookups) = crate::jit::ic_totals();
-    let all = (h0 + h1 + lookups).max(1) as f64;
-    crate::log::line(&format!(
-        "stats: indirect-jump sites: {sites} ({learned} with a filled inline cache); hits: level 1 {:.1}%, level 2 {:.1}%, map table {:.1}% (of {})",
-        100.0 * h0 as f64 / all,
-        100.0 * h1 as f64 / all,
-        100.0 * lookups as f64 / all,
-        h0 + h1 + lookups
-    ));
+        crate::log::line(&format!(
+            "stats: blocks executed: {rt} found only at run time (static blocks are counted when translated with --stats)"
+        ));
+    }
     crate::log::line(&format!(
         "stats: run-time translation: {} blocks ({} at static block starts), {:.3} ms; chained exits: {}",
         rt + RUNTIME_AT_STATIC.load(Ordering::Relaxed),

@@ -32,8 +32,31 @@ macro_rules! guest_tests {
 }
 
 guest_tests!(
-    args, asm, asm_misc, bits, div64, except, exit42, fileio, malloc, printf, qsort, recursion,
-    ret3, setjmp, signals, sse2, strings, switch, threads, tls, x87,
+    args,
+    asm,
+    asm_misc,
+    bits,
+    cgoto,
+    div64,
+    except,
+    exit42,
+    fileio,
+    fptable,
+    jit,
+    malloc,
+    printf,
+    qsort,
+    recursion,
+    ret3,
+    rodata_switch,
+    setjmp,
+    signals,
+    sse2,
+    strings,
+    switch,
+    threads,
+    tls,
+    x87,
 );
 
 /// Adding `tests/guests/NAME.c` without adding NAME above must fail.

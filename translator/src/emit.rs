@@ -169,10 +169,6 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
     d.extend_from_slice(&0u32.to_le_bytes());
     let executed_field = d.len();
     d.extend_from_slice(&0u64.to_le_bytes());
-    let ic_field = d.len();
-    d.extend_from_slice(&0u64.to_le_bytes());
-    let nic: usize = blocks.iter().map(|b| b.ic_sites.len()).sum();
-    d.extend_from_slice(&(nic as u64).to_le_bytes());
     let put = |d: &mut Vec<u8>, k: usize, v: u64| {
         d[ptr_fields + 8 * k..ptr_fields + 8 * k + 8].copy_from_slice(&v.to_le_bytes())
     };
@@ -252,18 +248,6 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         }
     }
 
-    if nic > 0 {
-        let (ic_sec, ic_off) = emit_ic_records(&mut obj, blocks, &offsets, text_id);
-        let ic_sym = obj.section_symbol(ic_sec);
-        reloc64(
-            &mut obj,
-            data,
-            desc_off + ic_field as u64,
-            ic_sym,
-            ic_off as i64,
-        );
-    }
-
     // main's two relocations.
     obj.add_relocation(
         text_id,
@@ -300,68 +284,4 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         hot_bytes: hot_len,
         elided,
     }
-}
-
-/// The inline-cache records of every static indirect-jump site, in a
-/// writable section, and the relocations of the code's rip-relative
-/// references to them. Returns the section and the records' offset.
-fn emit_ic_records(
-    obj: &mut Object,
-    blocks: &[HostBlock],
-    offsets: &HashMap<u32, u32>,
-    text_id: object::write::SectionId,
-) -> (object::write::SectionId, u64) {
-    use rehost_runtime::abi::{IC_HOST, IC_LEARN, IC_RECORD_SIZE};
-    let sec = obj.add_section(Vec::new(), b".data.rehost.ic".to_vec(), SectionKind::Data);
-    let nic: usize = blocks.iter().map(|b| b.ic_sites.len()).sum();
-    let mut recs = vec![0u8; nic * IC_RECORD_SIZE];
-    let mut first = 0usize;
-    let mut firsts = Vec::with_capacity(blocks.len());
-    for b in blocks {
-        firsts.push(first);
-        for (k, &site) in b.ic_sites.iter().enumerate() {
-            let r = (first + k) * IC_RECORD_SIZE;
-            recs[r + 8..r + 12].copy_from_slice(&IC_LEARN.to_le_bytes());
-            recs[r + 12..r + 16].copy_from_slice(&site.to_le_bytes());
-        }
-        first += b.ic_sites.len();
-    }
-    let base = obj.append_section_data(sec, &recs, 64);
-    let miss = obj.add_symbol(Symbol {
-        name: b"rehost_stub_miss".to_vec(),
-        value: 0,
-        size: 0,
-        kind: SymbolKind::Text,
-        scope: SymbolScope::Unknown,
-        weak: false,
-        section: SymbolSection::Undefined,
-        flags: SymbolFlags::None,
-    });
-    for r in 0..nic {
-        for level in 0..2 {
-            let at = base + (r * IC_RECORD_SIZE + IC_HOST + 8 * level) as u64;
-            reloc64(obj, sec, at, miss, 0);
-        }
-    }
-    let sec_sym = obj.section_symbol(sec);
-    let pc32 = RelocationFlags::Generic {
-        kind: RelocationKind::Relative,
-        encoding: RelocationEncoding::Generic,
-        size: 32,
-    };
-    for (b, &first) in blocks.iter().zip(&firsts) {
-        let body = offsets[&b.guest_start] as u64;
-        for r in &b.ic_refs {
-            let target =
-                base as i64 + ((first + r.site as usize) * IC_RECORD_SIZE) as i64 + r.field as i64;
-            let reloc = Relocation {
-                offset: body + r.disp_at as u64,
-                symbol: sec_sym,
-                addend: target - 4,
-                flags: pc32,
-            };
-            obj.add_relocation(text_id, reloc).expect("relocation");
-        }
-    }
-    (sec, base)
 }

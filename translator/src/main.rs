@@ -138,7 +138,6 @@ fn translate(guest: &Path, out: &Path, profile: &[u32], stats: bool) -> Result<(
                 &is_start,
                 Options {
                     exec_flag: stats,
-                    ic_counting: stats,
                     ..Options::default()
                 },
             )

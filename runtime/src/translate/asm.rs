@@ -27,14 +27,6 @@ pub struct Asm {
     pub exits: Vec<DirectExit>,
     /// Guest addresses of instructions lowered to SIGILL.
     pub illegal: Vec<u32>,
-    /// Inline-cache sites of the block (records numbered 0..ic_sites).
-    pub ic_sites: u32,
-    /// Guest address of each inline-cache site.
-    pub ic_site_eips: Vec<u32>,
-    /// References from the code to the sites' records.
-    pub ic_refs: Vec<super::ic::IcRef>,
-    /// Count inline-cache hits per level (REHOST_STATS).
-    pub ic_counting: bool,
     /// Trampolines still to be written after the block body: (rel32 field
     /// offset, guest target).
     pending: Vec<(u32, u32)>,
@@ -53,10 +45,6 @@ impl Asm {
             code: Vec::with_capacity(256),
             exits: Vec::new(),
             illegal: Vec::new(),
-            ic_sites: 0,
-            ic_site_eips: Vec::new(),
-            ic_refs: Vec::new(),
-            ic_counting: false,
             pending: Vec::new(),
             enc: Encoder::new(64),
         }

@@ -96,7 +96,7 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
             load_rm32(asm, i, Register::R11D)?;
             asm.store32_imm(Register::ESP, -4, next);
             asm.adjust_esp(-4);
-            asm.ic_jump(eip, asm.ic_counting);
+            asm.indirect_exit();
             return Ok(Flow::End);
         }
         FlowControl::IndirectBranch => {
@@ -105,7 +105,7 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
                 return Ok(Flow::End);
             }
             load_rm32(asm, i, Register::R11D)?;
-            asm.ic_jump(eip, asm.ic_counting);
+            asm.indirect_exit();
             return Ok(Flow::End);
         }
         FlowControl::Return => {

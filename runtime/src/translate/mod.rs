@@ -9,7 +9,6 @@
 //! bytes only (plus the options), never of run-time state.
 
 pub mod asm;
-pub mod ic;
 pub mod legacy;
 pub mod lower;
 pub mod segment;
@@ -38,8 +37,6 @@ pub struct Options {
     /// (static blocks; the emitter relocates the rel32 at `EXEC_FLAG_REL32_AT`
     /// to the block's byte in the executed-flags array, for REHOST_STATS).
     pub exec_flag: bool,
-    /// Count inline-cache hits per level (REHOST_STATS).
-    pub ic_counting: bool,
 }
 
 /// Offset of the rel32 of the executed-flag store in a block's code.
@@ -61,10 +58,6 @@ pub struct HostBlock {
     pub invalid: bool,
     /// Guest instructions lowered to SIGILL (undecodable or unsupported).
     pub illegal: Vec<u32>,
-    /// Guest addresses of the block's inline-cache sites; the block needs
-    /// one `abi::IcRecord` per site, referenced through `ic_refs`.
-    pub ic_sites: Vec<u32>,
-    pub ic_refs: Vec<ic::IcRef>,
 }
 
 /// Decode the guest instructions of the block at `start`.
@@ -116,7 +109,6 @@ pub fn translate_block(
 ) -> HostBlock {
     let (insns, invalid) = decode_block(src, start, stop_at);
     let mut asm = Asm::new();
-    asm.ic_counting = opts.ic_counting;
     if opts.exec_flag {
         asm.raw(&[0xc6, 0x05, 0, 0, 0, 0, 1]);
     }
@@ -148,8 +140,6 @@ pub fn translate_block(
         // Fell off the end (block split, size limit, unreadable bytes).
         asm.jmp_exit(end);
     }
-    let ic_sites = std::mem::take(&mut asm.ic_site_eips);
-    let ic_refs = std::mem::take(&mut asm.ic_refs);
     let (code, exits, illegal, body_len) = asm.finish();
     HostBlock {
         guest_start: start,
@@ -160,7 +150,5 @@ pub fn translate_block(
         exits,
         invalid,
         illegal,
-        ic_sites,
-        ic_refs,
     }
 }

@@ -23,6 +23,9 @@ const L_BYTES: usize = L_ENTRIES * 8;
 
 static L1: AtomicU64 = AtomicU64::new(0);
 static DEFAULT_L2: AtomicU64 = AtomicU64::new(0);
+/// A level-1 table whose every slot is the all-miss page: translated code
+/// pointed at it enters the runtime at its next lookup (`signal`'s kick).
+static KICK_L1: AtomicU64 = AtomicU64::new(0);
 static WRITER: Mutex<()> = Mutex::new(());
 
 /// Level-1 index of a guest address, as `Asm::lookup_r11` computes it.
@@ -62,8 +65,14 @@ pub fn init_map() -> u64 {
     let def = alloc_page(miss) as u64;
     DEFAULT_L2.store(def, Ordering::Release);
     let l1 = alloc_page(def) as u64;
+    KICK_L1.store(alloc_page(def) as u64, Ordering::Release);
     L1.store(l1, Ordering::Release);
     l1
+}
+
+/// The all-miss level-1 table (after `init_map`).
+pub fn kick_l1() -> u64 {
+    KICK_L1.load(Ordering::Acquire)
 }
 
 fn l1_slot(guest: u32) -> &'static AtomicU64 {
@@ -131,11 +140,21 @@ fn runtime_call(ctx: &mut Context) -> u64 {
     let reason = ctx.reason as u32;
     let arg = reason >> 8;
     match reason & 0xff {
-        0 => jit::host_code_for(ctx.eip as u32),
+        0 => {
+            let eip = ctx.eip as u32;
+            let eip = crate::signal::deliver_pending(ctx, eip, None).unwrap_or(eip);
+            jit::host_code_for(eip)
+        }
         r => match Reason::from_u8(r as u8) {
             Some(Reason::Syscall) => {
+                let insn = ctx.eip as u32;
+                let nr = ctx.reg(crate::abi::reg::EAX);
                 syscall::handle(ctx);
-                ctx.resume
+                let intr = crate::signal::Interrupted { insn, nr };
+                match crate::signal::deliver_pending(ctx, insn.wrapping_add(2), Some(intr)) {
+                    Some(eip) => jit::host_code_for(eip),
+                    None => ctx.resume,
+                }
             }
             Some(Reason::Emulate) => {
                 crate::emulate::run(ctx, arg);
@@ -147,15 +166,14 @@ fn runtime_call(ctx: &mut Context) -> u64 {
             }
             Some(Reason::TraceBlock) => {
                 let eip = ctx.eip as u32;
-                let kind = if jit::is_static_start(eip) {
-                    "static"
-                } else {
-                    "runtime"
-                };
+                let kind = if jit::is_static_start(eip) { "static" } else { "runtime" };
                 log::line(&format!("block {eip:#010x} {kind}"));
                 ctx.resume
             }
-            Some(Reason::IllegalInstruction) => crate::emulate::raise_sigill(ctx),
+            Some(Reason::IllegalInstruction) => match crate::signal::deliver_sync(ctx, libc::SIGILL) {
+                Some(eip) => jit::host_code_for(eip),
+                None => crate::emulate::raise_sigill(ctx),
+            },
             None => crate::fatal(&format!("bad runtime call {reason:#x}")),
         },
     }

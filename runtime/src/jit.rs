@@ -34,6 +34,79 @@ struct Jit {
     /// Blocks translated at run time that the static pass did not have, in
     /// discovery order (REHOST_PROFILE).
     discovered: Vec<u32>,
+    /// Run-time blocks by host address: (code length, host-to-guest map).
+    pc_maps: std::collections::BTreeMap<u64, (u32, Vec<(u32, u32)>)>,
+}
+
+/// Where translated code lives, for the signal handlers (set once at start).
+static CACHE_BASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static STATIC_CODE: Mutex<StaticCode> = Mutex::new(StaticCode { text: 0, len: 0, blocks: Vec::new(), exec_flag: false });
+
+/// The static pass's blocks, by host address, to map a fault in them back
+/// to a guest instruction (by translating the block again: a block is a
+/// function of its bytes, so the same lowering gives the same code).
+struct StaticCode {
+    text: u64,
+    len: u64,
+    /// (host address, guest start), sorted by host address.
+    blocks: Vec<(u64, u32)>,
+    exec_flag: bool,
+}
+
+/// Register the output's `.text` range (ahead-of-time start-up).
+pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[(u32, u64)]) {
+    let mut b: Vec<(u64, u32)> = blocks.iter().map(|&(g, h)| (h, g)).collect();
+    b.sort_unstable();
+    *STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner()) = StaticCode { text, len, blocks: b, exec_flag };
+}
+
+/// Is `rip` inside translated code (the output's `.text` or the cache)?
+pub fn is_translated_code(rip: u64) -> bool {
+    let base = CACHE_BASE.load(Ordering::Relaxed);
+    if base != 0 && rip >= base && rip < base + CACHE_SIZE as u64 {
+        return true;
+    }
+    let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
+    rip >= s.text && rip < s.text + s.len
+}
+
+/// The guest instruction whose host code contains `rip`.
+pub fn guest_eip_at(rip: u64) -> Option<u32> {
+    pc_lookup(rip, false)
+}
+
+/// The guest instruction whose host code starts exactly at `rip` (a guest
+/// instruction boundary, where the guest state is exact).
+pub fn guest_boundary_at(rip: u64) -> Option<u32> {
+    pc_lookup(rip, true)
+}
+
+fn pc_lookup(rip: u64, exact: bool) -> Option<u32> {
+    let find = |map: &[(u32, u32)], off: u32| {
+        if exact {
+            map.iter().find(|&&(o, _)| o == off).map(|&(_, e)| e)
+        } else {
+            map.iter().rev().find(|&&(o, _)| o <= off).map(|&(_, e)| e)
+        }
+    };
+    {
+        let g = JIT.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((&start, (len, map))) = g.as_ref()?.pc_maps.range(..=rip).next_back() {
+            if rip < start + *len as u64 {
+                return find(map, (rip - start) as u32);
+            }
+        }
+    }
+    let (host, guest, exec_flag) = {
+        let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
+        let k = s.blocks.partition_point(|&(h, _)| h <= rip).checked_sub(1)?;
+        (s.blocks[k].0, s.blocks[k].1, s.exec_flag)
+    };
+    let starts = JIT.lock().unwrap_or_else(|e| e.into_inner()).as_ref()?.static_starts.clone();
+    let opts = Options { trace: false, exec_flag };
+    let b = translate::translate_block(&GuestMemory, guest, &|a| starts.contains(&a), opts);
+    let off = rip - host;
+    (off < b.body_len as u64).then(|| find(&b.pc_map, off as u32)).flatten()
 }
 
 // SAFETY: the raw pointer is only used under the JIT mutex.
@@ -85,6 +158,8 @@ pub fn init(static_blocks: &[(u32, u64)]) {
     if base == libc::MAP_FAILED {
         crate::fatal("cannot allocate the code cache");
     }
+    CACHE_BASE.store(base as u64, Ordering::Relaxed);
+    crate::signal::install_fault_handlers();
     let mut static_starts = BTreeSet::new();
     let mut code_pages = CodePages::default();
     for &(g, h) in static_blocks {
@@ -106,6 +181,7 @@ pub fn init(static_blocks: &[(u32, u64)]) {
         trace,
         translated: 0,
         discovered: Vec::new(),
+        pc_maps: std::collections::BTreeMap::new(),
     });
 }
 
@@ -157,6 +233,7 @@ pub fn host_code_for(guest: u32) -> u64 {
     };
     jit.used += len;
     jit.translated += 1;
+    jit.pc_maps.insert(host, (block.code.len() as u32, block.pc_map.clone()));
     if jit.static_starts.contains(&guest) {
         stats::RUNTIME_AT_STATIC.fetch_add(1, Ordering::Relaxed);
     } else {

@@ -14,6 +14,7 @@
 //! - `smc`: self-modifying code: code pages, write protection, invalidation
 //! - `stubs`: hand-written entry/exit code between guest and host
 //! - `emulate`: instructions the runtime carries out itself
+//! - `signal`: delivery of guest signals (frames, sigreturn)
 //! - `syscall`: i386 system calls on x86-64
 //! - `stats`: the discovery report (REHOST_STATS)
 //! - `log`: REHOST_LOG / REHOST_STATS
@@ -26,6 +27,7 @@ pub mod jit;
 pub mod loader;
 pub mod log;
 pub mod memory;
+pub mod signal;
 pub mod smc;
 pub mod start;
 pub mod stats;

@@ -213,6 +213,9 @@ extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
     if write && addr < (1 << 32) && crate::jit::write_fault(addr as u32) {
         return;
     }
+    if crate::signal::on_fault(_sig, info, uctx) {
+        return;
+    }
     // Not ours: restore the default action; the instruction faults again.
     // SAFETY: resetting a signal disposition.
     unsafe { libc::signal(libc::SIGSEGV, libc::SIG_DFL) };

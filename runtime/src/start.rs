@@ -33,6 +33,10 @@ pub fn run(
     let l1 = dispatch::init_map();
     jit::init(static_blocks);
     let ctx = Box::leak(Context::new());
+    crate::signal::set_context(ctx);
+    // Read the initial guest mask now: read later, inside a host handler,
+    // it would include the signal being handled.
+    let _ = crate::syscall::signal::guest_sigmask();
     ctx.map_l1 = l1;
     ctx.stub_call = stubs::stub_call_addr();
     ctx.stub_miss = stubs::stub_miss_addr();
@@ -82,6 +86,7 @@ pub unsafe extern "C" fn rehost_aot_main(
         .map(|&[g, off]| (g, d.text as u64 + off as u64))
         .collect();
     crate::stats::set_static_flags(d.executed, d.nblocks as usize);
+    jit::set_static_code(d.text as u64, d.text_len, !d.executed.is_null(), &blocks);
     let mut args = Vec::with_capacity(argc as usize);
     for k in 0..argc as usize {
         args.push(CStr::from_ptr(*argv.add(k)).to_bytes().to_vec());

@@ -51,6 +51,7 @@ guest_tests!(
     rodata_switch,
     setjmp,
     signals,
+    signals2,
     sse2,
     strings,
     switch,

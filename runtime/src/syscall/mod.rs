@@ -23,7 +23,7 @@ mod mem;
 mod passthru;
 mod path;
 mod proc;
-mod signal;
+pub(crate) mod signal;
 pub mod structs;
 mod table;
 mod time;

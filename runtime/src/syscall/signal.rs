@@ -1,8 +1,8 @@
 //! Guest signal state: dispositions (rt_sigaction), the blocked mask
 //! (rt_sigprocmask), the alternate stack (sigaltstack), pending signals.
 //!
-//! Delivery of guest handlers is not done yet: dispositions and alternate
-//! stacks are recorded here for it (`guest_sigaction`, `guest_altstack`).
+//! Delivery of guest handlers is `crate::signal`'s, from the dispositions
+//! and alternate stacks recorded here (`guest_sigaction`, `guest_altstack`).
 //!
 //! Invariants:
 //! - The host never blocks or ignores the signals the runtime needs for
@@ -77,6 +77,24 @@ pub fn guest_sigmask() -> u64 {
     })
 }
 
+/// Set the guest mask (signal delivery, sigreturn) and mirror it to the host.
+pub fn set_guest_sigmask(m: u64) {
+    let m = m & !UNBLOCKABLE;
+    let hm = m & !RESERVED;
+    let _ = host!(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &hm as *const u64, 0, 8);
+    MASK.with(|c| c.set(Some(m)));
+}
+
+/// SA_RESETHAND: back to SIG_DFL after one delivery.
+pub fn reset_to_default(sig: u32) {
+    let mut t = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(a) = t.get_mut(sig as usize - 1) {
+        a.handler = 0;
+    }
+    drop(t);
+    crate::signal::host_install(sig, false);
+}
+
 /// The calling guest thread's alternate signal stack.
 pub fn guest_altstack() -> Stack32 {
     ALTSTACK.with(|s| s.get())
@@ -108,6 +126,9 @@ pub fn rt_sigaction(_: &mut Context, a: &Args) -> SysResult {
     if let Some(mut n) = new {
         n.mask &= !UNBLOCKABLE;
         t[sig as usize - 1] = n;
+        if n.handler > 1 || old.handler > 1 {
+            crate::signal::host_install(sig, n.handler > 1);
+        }
         if RESERVED & bit(sig) == 0 {
             let ign = n.handler == SIG_IGN;
             let was = HOST_IGNORED.load(Ordering::Relaxed) & bit(sig) != 0;

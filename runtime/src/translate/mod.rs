@@ -58,6 +58,9 @@ pub struct HostBlock {
     pub invalid: bool,
     /// Guest instructions lowered to SIGILL (undecodable or unsupported).
     pub illegal: Vec<u32>,
+    /// (host offset, guest EIP) at the start of each guest instruction's
+    /// host code: a fault maps back to its guest instruction through it.
+    pub pc_map: Vec<(u32, u32)>,
 }
 
 /// Decode the guest instructions of the block at `start`.
@@ -117,8 +120,10 @@ pub fn translate_block(
     }
     let mut end = start;
     let mut ended = false;
+    let mut pc_map = Vec::with_capacity(insns.len());
     for i in &insns {
         let mark = asm.pos();
+        pc_map.push((mark, i.ip32()));
         let flow = if i.is_invalid() {
             lower::illegal(&mut asm, i.ip32());
             Ok(Flow::End)
@@ -150,5 +155,6 @@ pub fn translate_block(
         exits,
         invalid,
         illegal,
+        pc_map,
     }
 }

@@ -1,0 +1,155 @@
+//! The i386 signal frames, byte for byte as the i386 kernel lays them out
+//! (arch/x86/include/asm/sigframe.h, uapi sigcontext.h, ucontext.h), and
+//! the two system calls that read them back.
+//!
+//! ```text
+//! sigframe:    0 pretcode  4 sig  8 sigcontext(88)  96 extramask  100 retcode[8]
+//! rt_sigframe: 0 pretcode  4 sig  8 pinfo  12 puc  16 siginfo(128)
+//!              144 ucontext: flags, link, stack(12), sigcontext(88) @164,
+//!                            sigmask(8) @252          260 retcode[8]
+//! sigcontext:  gs fs es ds (u16+pad), edi esi ebp esp ebx edx ecx eax,
+//!              trapno err eip, cs, eflags, esp_at_signal, ss, fpstate,
+//!              oldmask, cr2
+//! ```
+//!
+//! Invariant: the return address is the guest's SA_RESTORER when given,
+//! else the frame's own retcode, which holds the bytes of glibc's restorers
+//! (`pop eax; mov eax, 119; int 0x80` and `mov eax, 173; int 0x80`) so
+//! unwinders recognise signal frames either way. No FPU state is saved
+//! (fpstate = 0): handlers run with the interrupted FPU state.
+
+use super::{put32, GuestRegs};
+use crate::abi::{reg, seg, Context};
+use crate::guest_mem;
+use crate::syscall::structs::{Sigaction32, Stack32};
+
+const SA_RESTORER: u32 = 0x0400_0000;
+const RETCODE_LEGACY: [u8; 8] = [0x58, 0xb8, 0x77, 0, 0, 0, 0xcd, 0x80];
+const RETCODE_RT: [u8; 8] = [0xb8, 0xad, 0, 0, 0, 0xcd, 0x80, 0];
+
+/// Guest state read back by (rt_)sigreturn.
+pub(crate) struct Restored {
+    pub regs: GuestRegs,
+    pub mask: u64,
+}
+
+/// Place a frame of `size` bytes below `sp` as the kernel does: at handler
+/// entry esp + 4 is 16-byte aligned, as after a call.
+fn place(sp: u32, size: u32) -> u32 {
+    (sp.wrapping_sub(size).wrapping_add(4) & !15).wrapping_sub(4)
+}
+
+fn selectors() -> [u16; 6] {
+    let ctx = super::CTX.load(std::sync::atomic::Ordering::Relaxed) as *const Context;
+    if ctx.is_null() {
+        return [0x2b, 0x23, 0x2b, 0x2b, 0, 0];
+    }
+    // SAFETY: the guest context lives for the whole process.
+    unsafe { (*ctx).sel }
+}
+
+fn write_sigcontext(at: u32, regs: &GuestRegs, mask: u64, cr2: u32) -> Result<(), i32> {
+    let sel = selectors();
+    let mut b = [0u8; 88];
+    let mut put = |off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    put(0, sel[seg::GS] as u32);
+    put(4, sel[seg::FS] as u32);
+    put(8, sel[seg::ES] as u32);
+    put(12, sel[seg::DS] as u32);
+    let order = [reg::EDI, reg::ESI, reg::EBP, reg::ESP, reg::EBX, reg::EDX, reg::ECX, reg::EAX];
+    for (k, r) in order.into_iter().enumerate() {
+        put(16 + 4 * k, regs.gpr[r]);
+    }
+    put(48, 0); // trapno
+    put(52, 0); // err
+    put(56, regs.eip);
+    put(60, sel[seg::CS] as u32);
+    put(64, regs.eflags);
+    put(68, regs.gpr[reg::ESP]);
+    put(72, sel[seg::SS] as u32);
+    put(76, 0); // fpstate
+    put(80, mask as u32);
+    put(84, cr2);
+    guest_mem::write_bytes(at, &b)
+}
+
+fn read_sigcontext(at: u32) -> Result<GuestRegs, i32> {
+    let b = guest_mem::read_bytes(at, 88)?;
+    let get = |off: usize| u32::from_le_bytes(b[off..off + 4].try_into().unwrap());
+    let mut regs = GuestRegs { eip: get(56), eflags: get(64), ..Default::default() };
+    let order = [reg::EDI, reg::ESI, reg::EBP, reg::ESP, reg::EBX, reg::EDX, reg::ECX, reg::EAX];
+    for (k, r) in order.into_iter().enumerate() {
+        regs.gpr[r] = get(16 + 4 * k);
+    }
+    Ok(regs)
+}
+
+fn ret_addr(act: &Sigaction32, frame: u32, retcode_off: u32) -> u32 {
+    if act.flags & SA_RESTORER != 0 && act.restorer != 0 {
+        act.restorer
+    } else {
+        frame + retcode_off
+    }
+}
+
+/// The legacy frame (handler without SA_SIGINFO).
+pub(super) fn legacy(sig: u32, regs: &mut GuestRegs, mask: u64, act: &Sigaction32, sp: &mut u32) -> Result<(), i32> {
+    let f = place(*sp, 108);
+    write_sigcontext(f + 8, regs, mask, 0)?;
+    put32(f, ret_addr(act, f, 100))?;
+    put32(f + 4, sig)?;
+    put32(f + 96, (mask >> 32) as u32)?;
+    guest_mem::write_bytes(f + 100, &RETCODE_LEGACY)?;
+    regs.gpr[reg::EAX] = sig;
+    regs.gpr[reg::EDX] = 0;
+    regs.gpr[reg::ECX] = 0;
+    *sp = f;
+    Ok(())
+}
+
+/// The rt frame (handler with SA_SIGINFO).
+pub(super) fn rt(sig: u32, info: &[u8], regs: &mut GuestRegs, mask: u64, alt: Stack32, act: &Sigaction32, sp: &mut u32) -> Result<(), i32> {
+    let f = place(*sp, 268);
+    let cr2 = if matches!(sig as i32, libc::SIGSEGV | libc::SIGBUS) { u32::from_le_bytes(info[12..16].try_into().unwrap()) } else { 0 };
+    put32(f, ret_addr(act, f, 260))?;
+    put32(f + 4, sig)?;
+    put32(f + 8, f + 16)?;
+    put32(f + 12, f + 144)?;
+    guest_mem::write_bytes(f + 16, &info[..128])?;
+    put32(f + 144, 0)?; // uc_flags
+    put32(f + 148, 0)?; // uc_link
+    put32(f + 152, alt.sp)?;
+    put32(f + 156, alt.flags as u32)?;
+    put32(f + 160, alt.size)?;
+    write_sigcontext(f + 164, regs, mask, cr2)?;
+    guest_mem::write_u64(f + 252, mask)?;
+    guest_mem::write_bytes(f + 260, &RETCODE_RT)?;
+    // i386 kernels also pass the arguments in registers (regparm handlers).
+    regs.gpr[reg::EAX] = sig;
+    regs.gpr[reg::EDX] = f + 16;
+    regs.gpr[reg::ECX] = f + 144;
+    *sp = f;
+    Ok(())
+}
+
+/// sigreturn (119): esp points just past `sig` (restorer popped it).
+pub fn sigreturn(ctx: &mut Context, _: &crate::syscall::Args) -> crate::syscall::SysResult {
+    let sc = ctx.reg(reg::ESP);
+    let regs = read_sigcontext(sc).map_err(|_| fatal_frame())?;
+    let lo = guest_mem::read_u32(sc + 80).map_err(|_| fatal_frame())? as u64;
+    let hi = guest_mem::read_u32(sc + 88).map_err(|_| fatal_frame())? as u64;
+    Ok(super::restore(ctx, Restored { regs, mask: lo | hi << 32 }) as i64)
+}
+
+/// rt_sigreturn (173): esp points just past `pretcode`.
+pub fn rt_sigreturn(ctx: &mut Context, _: &crate::syscall::Args) -> crate::syscall::SysResult {
+    let uc = ctx.reg(reg::ESP).wrapping_add(140);
+    let regs = read_sigcontext(uc + 20).map_err(|_| fatal_frame())?;
+    let mask = guest_mem::read_u64(uc + 108).map_err(|_| fatal_frame())?;
+    Ok(super::restore(ctx, Restored { regs, mask }) as i64)
+}
+
+/// A frame that cannot be read back: the kernel sends SIGSEGV.
+fn fatal_frame() -> i32 {
+    crate::emulate::raise(libc::SIGSEGV)
+}

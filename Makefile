@@ -14,6 +14,8 @@
 #   NAME-pie-O0, NAME-pie-O2            PIE_GUESTS, -static-pie
 #   NAME-O2-strip                       STRIP_GUESTS, strip --strip-all of NAME-O2
 #   NAME-pie-O2-strip                   guests in both lists
+#   NAME-dyn-O2                         DYN_GUESTS, dynamically linked (gcc -m32 -O2, PIE,
+#                                       /lib/ld-linux.so.2 from the host's i386 libc)
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -28,6 +30,7 @@ GUEST_CXX := $(wildcard tests/guests/*.cpp)
 GUEST_NAMES := $(sort $(basename $(notdir $(GUEST_C) $(GUEST_CXX))))
 PIE_GUESTS := qsort switch except tls setjmp fptable cgoto rodata_switch jit
 STRIP_GUESTS := qsort switch except printf fptable cgoto rodata_switch jit
+DYN_GUESTS := args printf qsort strings malloc except tls setjmp fork exec
 
 # Per-guest extra flags.
 GFLAGS_sse2 := -msse2 -mfpmath=sse
@@ -37,7 +40,8 @@ GFLAGS_jit := -z execstack
 GUEST_BINS := $(foreach n,$(GUEST_NAMES),$(G)/$(n)-O0 $(G)/$(n)-O2) \
 	$(foreach n,$(PIE_GUESTS),$(G)/$(n)-pie-O0 $(G)/$(n)-pie-O2) \
 	$(foreach n,$(STRIP_GUESTS),$(G)/$(n)-O2-strip) \
-	$(foreach n,$(filter $(PIE_GUESTS),$(STRIP_GUESTS)),$(G)/$(n)-pie-O2-strip)
+	$(foreach n,$(filter $(PIE_GUESTS),$(STRIP_GUESTS)),$(G)/$(n)-pie-O2-strip) \
+	$(foreach n,$(DYN_GUESTS),$(G)/$(n)-dyn-O2)
 
 .PHONY: all build toolchain guests test record demo bench fmt fmt-check clippy clean-guests
 .DELETE_ON_ERROR:
@@ -64,6 +68,8 @@ $(G)/%-pie-O0: tests/guests/%.c | toolchain $(G)
 	$(CC32) $(subst -static,-static-pie,$(GUEST_CFLAGS)) -fPIE -O0 $(GFLAGS_$*) -o $@ $< -lm
 $(G)/%-pie-O2: tests/guests/%.c | toolchain $(G)
 	$(CC32) $(subst -static,-static-pie,$(GUEST_CFLAGS)) -fPIE -O2 $(GFLAGS_$*) -o $@ $< -lm
+$(G)/%-dyn-O2: tests/guests/%.c | toolchain $(G)
+	$(CC32) $(filter-out -static,$(GUEST_CFLAGS)) -O2 $(GFLAGS_$*) -o $@ $< -lm
 
 $(G)/%-O0: tests/guests/%.cpp | toolchain $(G)
 	$(CXX32) $(GUEST_CFLAGS) -O0 $(GFLAGS_$*) -o $@ $< -lm
@@ -73,6 +79,8 @@ $(G)/%-pie-O0: tests/guests/%.cpp | toolchain $(G)
 	$(CXX32) $(subst -static,-static-pie,$(GUEST_CFLAGS)) -fPIE -O0 $(GFLAGS_$*) -o $@ $< -lm
 $(G)/%-pie-O2: tests/guests/%.cpp | toolchain $(G)
 	$(CXX32) $(subst -static,-static-pie,$(GUEST_CFLAGS)) -fPIE -O2 $(GFLAGS_$*) -o $@ $< -lm
+$(G)/%-dyn-O2: tests/guests/%.cpp | toolchain $(G)
+	$(CXX32) $(filter-out -static,$(GUEST_CFLAGS)) -O2 $(GFLAGS_$*) -o $@ $< -lm
 
 $(G)/%-strip: $(G)/%
 	strip --strip-all -o $@ $<

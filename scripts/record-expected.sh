@@ -12,13 +12,15 @@
 # (with a warning), and the harness prefers that file for that variant.
 # Each variant runs twice; a guest whose output is not deterministic fails.
 #
+# With NAME arguments, only those guests are recorded.
+#
 # Environment: REHOST_GUESTS overrides build/guests.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 guests=${REHOST_GUESTS:-$root/build/guests}
 expected=$root/tests/expected
-variant_re='^(pie-)?O[0-3s](-strip)?$'
+variant_re='^(pie-|dyn-)?O[0-3s](-strip)?$'
 
 if [[ ! -d $guests ]]; then
     echo "record-expected: $guests does not exist; run \`make guests\` first" >&2
@@ -35,12 +37,14 @@ run_guest() { # run_guest BIN OUTFILE -> prints exit status
     echo "$status"
 }
 
-names=()
-for src in "$root"/tests/guests/*.c "$root"/tests/guests/*.cpp; do
-    [[ -e $src ]] || continue
-    n=$(basename "$src")
-    names+=("${n%.*}")
-done
+names=("$@")
+if [[ ${#names[@]} == 0 ]]; then
+    for src in "$root"/tests/guests/*.c "$root"/tests/guests/*.cpp; do
+        [[ -e $src ]] || continue
+        n=$(basename "$src")
+        names+=("${n%.*}")
+    done
+fi
 
 failed=0
 recorded=0

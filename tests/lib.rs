@@ -166,9 +166,13 @@ pub fn guest_names() -> Vec<String> {
 }
 
 /// Is `v` a variant suffix the Makefile produces: `O0`, `O2`, `pie-O2`,
-/// `O2-strip`, `pie-O2-strip`, ... (same grammar as `record-expected.sh`)?
+/// `O2-strip`, `pie-O2-strip`, `dyn-O2` (dynamically linked), ... (same
+/// grammar as `record-expected.sh`)?
 pub fn is_variant(v: &str) -> bool {
-    let v = v.strip_prefix("pie-").unwrap_or(v);
+    let v = v
+        .strip_prefix("pie-")
+        .or_else(|| v.strip_prefix("dyn-"))
+        .unwrap_or(v);
     let v = v.strip_suffix("-strip").unwrap_or(v);
     matches!(v, "O0" | "O1" | "O2" | "O3" | "Os")
 }
@@ -197,7 +201,14 @@ pub fn guest_variants(name: &str) -> Result<Vec<(String, PathBuf)>, String> {
             ));
         }
     }
-    found.sort_by_key(|(v, _)| (v.contains("strip"), v.starts_with("pie"), v.clone()));
+    found.sort_by_key(|(v, _)| {
+        (
+            v.contains("strip"),
+            v.starts_with("pie"),
+            v.starts_with("dyn"),
+            v.clone(),
+        )
+    });
     Ok(found)
 }
 
@@ -975,10 +986,10 @@ mod tests {
 
     #[test]
     fn variant_grammar() {
-        for v in ["O0", "O2", "pie-O2", "O2-strip", "pie-O2-strip", "Os"] {
+        for v in ["O0", "O2", "pie-O2", "O2-strip", "pie-O2-strip", "Os", "dyn-O2"] {
             assert!(is_variant(v), "{v}");
         }
-        for v in ["", "O", "misc-O0", "O2-", "strip", "pie", "O2-strip-pie"] {
+        for v in ["", "O", "misc-O0", "O2-", "strip", "pie", "O2-strip-pie", "dyn-pie-O2"] {
             assert!(!is_variant(v), "{v}");
         }
     }

@@ -178,3 +178,11 @@ fn runtime_call(ctx: &mut Context) -> u64 {
         },
     }
 }
+
+/// Run `f` with the map-table writer lock held (fork: the child must not
+/// inherit the lock held by another thread; each process releases its
+/// own copy).
+pub fn with_lock_held<R>(f: impl FnOnce() -> R) -> R {
+    let _g = WRITER.lock().unwrap_or_else(|e| e.into_inner());
+    f()
+}

@@ -320,9 +320,9 @@ fn patch(field: usize, target: u64) -> bool {
         return false;
     };
     stats::CHAINED.fetch_add(1, Ordering::Relaxed);
-    // SAFETY: `field` is a rel32 slot of a block in the writable cache;
-    // single-threaded guests cannot be executing it mid-update (threads
-    // arrive with a later issue, which must make this atomic).
+    // SAFETY: `field` is a rel32 slot of a block in the writable cache,
+    // within one cache line, so the store is atomic for any thread
+    // executing the jump (it sees the old or the new target, both valid).
     unsafe { std::ptr::write_unaligned(field as *mut i32, rel) };
     true
 }
@@ -341,4 +341,11 @@ pub fn discovered() -> Vec<u32> {
         .unwrap_or_else(|e| e.into_inner())
         .as_ref()
         .map_or(Vec::new(), |j| j.discovered.clone())
+}
+
+/// Run `f` with the JIT lock held (fork: the child must not inherit the
+/// lock held by another thread; each process releases its own copy).
+pub fn with_lock_held<R>(f: impl FnOnce() -> R) -> R {
+    let _g = JIT.lock().unwrap_or_else(|e| e.into_inner());
+    f()
 }

@@ -8,6 +8,8 @@
 //! - `memory`: the guest address space (low 4 GiB reservation, brk, mmap)
 //! - `guest_mem`: fault-tolerant access to guest memory for system calls
 //! - `loader`: maps the guest image, builds the i386 initial stack
+//! - `elfload`: the runtime's minimal ELF32 reader (interpreter, execve)
+//! - `interp`: dynamically linked guests: program interpreter, sysroot
 //! - `start`: process start-up, ahead-of-time and run-time-only
 //! - `dispatch`: the emulation manager and the map table
 //! - `jit`: the run-time code cache and chaining
@@ -16,13 +18,16 @@
 //! - `emulate`: instructions the runtime carries out itself
 //! - `signal`: delivery of guest signals (frames, sigreturn)
 //! - `syscall`: i386 system calls on x86-64
+//! - `thread`: guest threads (clone with CLONE_VM) and their exit
 //! - `stats`: the discovery report (REHOST_STATS)
 //! - `log`: REHOST_LOG / REHOST_STATS
 
 pub mod abi;
 pub mod dispatch;
+pub mod elfload;
 pub mod emulate;
 pub mod guest_mem;
+pub mod interp;
 pub mod jit;
 pub mod loader;
 pub mod log;
@@ -33,6 +38,7 @@ pub mod start;
 pub mod stats;
 pub mod stubs;
 pub mod syscall;
+pub mod thread;
 pub mod translate;
 
 /// Report an unrecoverable runtime error in one line and exit with status 127

@@ -42,11 +42,19 @@ fn prot_of(flags: u32) -> i32 {
     p
 }
 
-/// Map the image's segments (pages shared by two segments get the union of
-/// their protections) and set the initial program break.
+/// Map the image's segments and set the initial program break.
 pub fn map_image(img: &GuestImage) -> Result<(), String> {
+    map_segments(&img.segments)?;
+    memory::init_brk(img.brk);
+    Ok(())
+}
+
+/// Map segments at their addresses (pages shared by two segments get the
+/// union of their protections); the program break is left alone (the
+/// program interpreter is mapped this way).
+pub fn map_segments(segments: &[Segment]) -> Result<(), String> {
     let mut pages: BTreeMap<u32, i32> = BTreeMap::new();
-    for s in &img.segments {
+    for s in segments {
         if s.memsz == 0 {
             continue;
         }
@@ -61,7 +69,7 @@ pub fn map_image(img: &GuestImage) -> Result<(), String> {
     for &p in pages.keys() {
         memory::map_fixed(p, PAGE, libc::PROT_READ | libc::PROT_WRITE)?;
     }
-    for s in &img.segments {
+    for s in segments {
         let n = s.data.len().min(s.memsz as usize);
         // SAFETY: [vaddr, vaddr+n) was just mapped read-write above.
         unsafe { std::ptr::copy_nonoverlapping(s.data.as_ptr(), s.vaddr as usize as *mut u8, n) };
@@ -69,7 +77,6 @@ pub fn map_image(img: &GuestImage) -> Result<(), String> {
     for (&p, &prot) in &pages {
         memory::protect(p, PAGE, prot)?;
     }
-    memory::init_brk(img.brk);
     Ok(())
 }
 
@@ -116,8 +123,11 @@ impl StackWriter {
 }
 
 /// Map the guest stack and build the i386 initial stack; returns esp.
+/// `interp_base` is where the program interpreter was mapped (AT_BASE; 0
+/// for a static program).
 pub fn build_stack(
     img: &GuestImage,
+    interp_base: u32,
     exe_path: &str,
     args: &[Vec<u8>],
     envs: &[Vec<u8>],
@@ -177,7 +187,7 @@ pub fn build_stack(
         (at::PHENT, 32),
         (at::PHNUM, img.phnum),
         (at::PAGESZ, PAGE),
-        (at::BASE, 0),
+        (at::BASE, interp_base),
         (at::FLAGS, 0),
         (at::ENTRY, img.entry),
         (at::UID, uid),
@@ -210,6 +220,7 @@ pub fn build_stack(
     let bytes: Vec<u8> = words.iter().flat_map(|v| v.to_le_bytes()).collect();
     // SAFETY: [esp, esp+bytes.len()) lies in the mapped stack below the strings.
     unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), esp as usize as *mut u8, bytes.len()) };
+    *INITIAL_STACK.lock().unwrap_or_else(|e| e.into_inner()) = Some((esp, auxv.to_vec()));
     Ok(esp)
 }
 
@@ -217,4 +228,19 @@ pub fn build_stack(
 fn hwcap() -> u32 {
     // cpuid is available on every x86-64 CPU.
     std::arch::x86_64::__cpuid(1).edx
+}
+
+/// The initial stack as built: (esp, auxv pairs), for the /proc/self/auxv
+/// and /proc/self/stat emulation (`syscall::procfs`).
+static INITIAL_STACK: std::sync::Mutex<Option<InitialStack>> = std::sync::Mutex::new(None);
+
+/// (initial esp, auxv (key, value) pairs).
+pub type InitialStack = (u32, Vec<(u32, u32)>);
+
+/// The guest's initial esp (where argc lies) and its auxv, once built.
+pub fn initial_stack() -> Option<InitialStack> {
+    INITIAL_STACK
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
 }

@@ -25,7 +25,7 @@ use crate::abi::{reg, Context};
 use crate::guest_mem;
 use crate::syscall::structs::{siginfo_to_i386, SIGINFO_SIZE};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const SA_SIGINFO: u32 = 4;
 const SA_ONSTACK: u32 = 0x0800_0000;
@@ -38,17 +38,21 @@ const TF: u32 = 0x100;
 /// Queued asynchronous signals (bit sig-1) and their host siginfo.
 static PENDING: AtomicU64 = AtomicU64::new(0);
 static INFOS: [[AtomicU64; SIGINFO_SIZE / 8]; 64] = [const { [const { AtomicU64::new(0) }; SIGINFO_SIZE / 8] }; 64];
-/// The (single) guest thread's context, for the asynchronous handler.
-static CTX: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
+    /// This guest thread's context, for the host signal handlers.
+    static CTX: Cell<usize> = const { Cell::new(0) };
     /// Guest EIP a sigreturn asked to resume at.
     static REDIRECT: Cell<Option<u32>> = const { Cell::new(None) };
 }
 
-/// Remember the guest context (start-up).
+/// Remember the calling thread's guest context (thread start-up).
 pub fn set_context(ctx: *mut Context) {
-    CTX.store(ctx as usize, Ordering::Relaxed);
+    CTX.with(|c| c.set(ctx as usize));
+}
+
+/// The calling thread's guest context (null before `set_context`).
+pub(crate) fn current_context() -> *mut Context {
+    CTX.with(|c| c.get()) as *mut Context
 }
 
 /// Guest registers as i386 code sees them at a signal.
@@ -143,7 +147,7 @@ extern "C" fn on_async(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
 /// all-miss table, so the next lookup enters the runtime.
 fn kick(uctx: *mut libc::c_void) {
     let kick = crate::dispatch::kick_l1();
-    let ctx = CTX.load(Ordering::Relaxed) as *mut Context;
+    let ctx = current_context();
     // SAFETY: the ucontext is the kernel's; the context lives forever. The
     // runtime restores both from the real table when it delivers.
     unsafe {
@@ -360,7 +364,7 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
     if let Some(eip) = at {
         g[libc::REG_EFL as usize] &= !(TF as i64);
         STEPPING.store(false, Ordering::Relaxed);
-        let ctx = CTX.load(Ordering::Relaxed) as *mut Context;
+        let ctx = current_context();
         if ctx.is_null() {
             return;
         }

@@ -6,7 +6,7 @@
 
 use crate::abi::{AotDescriptor, Context, RawSegment, AOT_MAGIC, AOT_VERSION};
 use crate::loader::{self, GuestImage, Segment};
-use crate::{dispatch, jit, log, memory, stubs, syscall};
+use crate::{dispatch, elfload, interp, jit, log, memory, stubs, syscall};
 use std::ffi::CStr;
 
 /// Run a guest program: `static_blocks` are (guest, host) pairs from the
@@ -25,7 +25,13 @@ pub fn run(
     if let Err(e) = loader::map_image(img) {
         crate::fatal(&format!("cannot map the guest image: {e}"));
     }
-    let esp = match loader::build_stack(img, exe_path, args, envs) {
+    interp::set_sysroot(None);
+    let (entry, base) = match interp::load_for(img) {
+        Ok(Some(i)) => (i.entry, i.base),
+        Ok(None) => (img.entry, 0),
+        Err(e) => crate::fatal(&e),
+    };
+    let esp = match loader::build_stack(img, base, exe_path, args, envs) {
         Ok(esp) => esp,
         Err(e) => crate::fatal(&format!("cannot build the guest stack: {e}")),
     };
@@ -41,9 +47,10 @@ pub fn run(
     ctx.stub_call = stubs::stub_call_addr();
     ctx.stub_miss = stubs::stub_miss_addr();
     ctx.set_reg(crate::abi::reg::ESP, esp);
-    let host = jit::host_code_for(img.entry);
+    let host = jit::host_code_for(entry);
     // SAFETY: ctx is leaked (lives forever) and fully set up; `host` is
-    // translated code for the guest entry point.
+    // translated code for the guest entry point (the program interpreter's
+    // for a dynamically linked guest).
     unsafe { stubs::enter(ctx, host) }
 }
 
@@ -59,6 +66,7 @@ pub unsafe extern "C" fn rehost_aot_main(
     envp: *const *const i8,
     desc: *const AotDescriptor,
 ) -> i32 {
+    run_exec_request(argc, argv, envp);
     let d = &*desc;
     if d.magic != AOT_MAGIC || d.version != AOT_VERSION {
         crate::fatal("translated executable and runtime disagree on the descriptor format");
@@ -101,4 +109,62 @@ pub unsafe extern "C" fn rehost_aot_main(
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
     run(&img, &exe, &args, &envs, &blocks)
+}
+
+/// If a guest's execve started this process to run an i386 program
+/// (`syscall::exec`'s request in the environment), run it with run-time
+/// translation only, instead of anything the executable embeds; return
+/// otherwise.
+///
+/// # Safety
+/// `argv` holds `argc` C strings and `envp` is a NULL-terminated array of
+/// C strings (the C runtime's).
+pub unsafe fn run_exec_request(
+    argc: i32,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+) {
+    let mut envs = Vec::new();
+    let mut e = envp;
+    while !e.is_null() && !(*e).is_null() {
+        envs.push(CStr::from_ptr(*e).to_bytes().to_vec());
+        e = e.add(1);
+    }
+    let Some(req) = syscall::exec::take_request(&mut envs) else {
+        return;
+    };
+    let args: Vec<Vec<u8>> = (0..argc.max(0) as usize)
+        .map(|k| CStr::from_ptr(*argv.add(k)).to_bytes().to_vec())
+        .collect();
+    log::init_from_env();
+    if let Err(e) = memory::reserve_guest_space() {
+        crate::fatal(&e);
+    }
+    if let Some(root) = req.sysroot {
+        use std::os::unix::ffi::OsStringExt;
+        interp::set_sysroot(Some(std::ffi::OsString::from_vec(root).into()));
+    }
+    let path = String::from_utf8_lossy(&req.path).into_owned();
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| crate::fatal(&format!("{path}: {e}")));
+    let file = elfload::parse(&bytes).unwrap_or_else(|e| crate::fatal(&format!("{path}: {e}")));
+    let img = file
+        .image(file.main_bias())
+        .unwrap_or_else(|e| crate::fatal(&format!("{path}: {e}")));
+    run(&img, &path, &args, &envs, &[])
+}
+
+/// [`run_exec_request`] with this process's own arguments and environment
+/// (for the `rehost` command, whose `main` is Rust's).
+pub fn run_exec_request_from_env() {
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let args: Vec<std::ffi::CString> = std::env::args_os()
+        .filter_map(|a| std::ffi::CString::new(a.as_bytes()).ok())
+        .collect();
+    let ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    // SAFETY: `ptrs` holds args.len() live C strings; `environ` is the C
+    // runtime's NULL-terminated environment.
+    unsafe { run_exec_request(ptrs.len() as i32, ptrs.as_ptr(), environ) }
 }

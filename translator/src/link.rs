@@ -27,8 +27,34 @@ pub fn runtime_lib() -> Result<PathBuf, String> {
     Err(format!("runtime library librehost_runtime.a not found next to {} (build with `cargo build --release`)", exe.display()))
 }
 
-/// Link `obj` (object file bytes) into the executable `out`.
-pub fn link(obj: &[u8], out: &Path) -> Result<(), String> {
+/// An object defining `rehost_default_sysroot`, the NUL-terminated i386
+/// root the runtime falls back to when neither `--sysroot` nor
+/// `REHOST_SYSROOT` names one (see the runtime's `interp`).
+fn sysroot_object(root: &Path) -> Vec<u8> {
+    use object::write::{Object, Symbol, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
+    use std::os::unix::ffi::OsStrExt;
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let ro = obj.section_id(object::write::StandardSection::ReadOnlyData);
+    let mut bytes = root.as_os_str().as_bytes().to_vec();
+    bytes.push(0);
+    let off = obj.append_section_data(ro, &bytes, 1);
+    obj.add_symbol(Symbol {
+        name: b"rehost_default_sysroot".to_vec(),
+        value: off,
+        size: bytes.len() as u64,
+        kind: SymbolKind::Data,
+        scope: SymbolScope::Linkage,
+        weak: false,
+        section: SymbolSection::Section(ro),
+        flags: SymbolFlags::None,
+    });
+    obj.write().expect("in-memory object")
+}
+
+/// Link `obj` (object file bytes) into the executable `out`; with
+/// `sysroot`, the output records it as its default i386 root.
+pub fn link(obj: &[u8], out: &Path, sysroot: Option<&Path>) -> Result<(), String> {
     let lib = runtime_lib()?;
     let dir = match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -43,12 +69,18 @@ pub fn link(obj: &[u8], out: &Path) -> Result<(), String> {
     let tmp_out = dir.join(format!(".{stem}.rehost-tmp-{pid}"));
     std::fs::write(&obj_path, obj)
         .map_err(|e| format!("cannot write {}: {e}", obj_path.display()))?;
+    let root_obj = std::env::temp_dir().join(format!("rehost-{pid}-{stem}.sysroot.o"));
+    if let Some(root) = sysroot {
+        std::fs::write(&root_obj, sysroot_object(root))
+            .map_err(|e| format!("cannot write {}: {e}", root_obj.display()))?;
+    }
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let result = Command::new(&cc)
         .arg("-pie")
         .arg("-o")
         .arg(&tmp_out)
         .arg(&obj_path)
+        .args(sysroot.map(|_| &root_obj))
         .arg(&lib)
         .args([
             "-Wl,--gc-sections",
@@ -63,6 +95,7 @@ pub fn link(obj: &[u8], out: &Path) -> Result<(), String> {
         ])
         .output();
     let _ = std::fs::remove_file(&obj_path);
+    let _ = std::fs::remove_file(&root_obj);
     let output = result.map_err(|e| format!("cannot run the linker `{cc}`: {e}"))?;
     if !output.status.success() {
         let _ = std::fs::remove_file(&tmp_out);

@@ -19,11 +19,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: rehost translate GUEST -o OUT [--profile FILE] [--stats]
-       rehost run GUEST [ARGS...]
+const USAGE: &str = "usage: rehost translate GUEST -o OUT [--profile FILE] [--stats] [--sysroot DIR]
+       rehost run [--sysroot DIR] GUEST [ARGS...]
        rehost cfg GUEST [--profile FILE] -o CFG.dot";
 
 fn main() -> ExitCode {
+    if std::env::var_os(rehost_runtime::syscall::EXEC_REQUEST).is_some() {
+        // A guest's execve of an i386 program re-executed us to run it.
+        rehost_runtime::start::run_exec_request_from_env();
+    }
     let args: Vec<String> = std::env::args().collect();
     let result = match args.get(1).map(String::as_str) {
         Some("translate") => cmd_translate(&args[2..]),
@@ -51,6 +55,9 @@ struct StaticArgs {
     profile: Vec<u32>,
     /// Instrument static blocks so REHOST_STATS can count the executed ones.
     stats: bool,
+    /// i386 root to take a dynamic guest's interpreter and libraries from
+    /// (recorded in the output as its default).
+    sysroot: Option<PathBuf>,
 }
 
 fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
@@ -58,10 +65,12 @@ fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
     let mut out = None;
     let mut profile = Vec::new();
     let mut stats = false;
+    let mut sysroot = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-o" => out = Some(PathBuf::from(it.next().ok_or("-o needs a file name")?)),
+            "--sysroot" => sysroot = Some(sysroot_arg(it.next())?),
             "--stats" => stats = true,
             "--profile" => {
                 profile = read_profile(Path::new(it.next().ok_or("--profile needs a file name")?))?
@@ -78,7 +87,34 @@ fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
         out,
         profile,
         stats,
+        sysroot,
     })
+}
+
+/// The DIR of `--sysroot DIR`: an existing directory.
+fn sysroot_arg(dir: Option<&String>) -> Result<PathBuf, String> {
+    let dir = PathBuf::from(dir.ok_or("--sysroot needs a directory")?);
+    if !dir.is_dir() {
+        return Err(format!("--sysroot {}: not a directory", dir.display()));
+    }
+    std::fs::canonicalize(&dir).map_err(|e| format!("--sysroot {}: {e}", dir.display()))
+}
+
+/// With `--sysroot DIR`, a dynamic guest's interpreter must be found there.
+fn check_interp(elf: &elf::GuestElf, sysroot: Option<&Path>) -> Result<(), String> {
+    let (Some(interp), Some(root)) = (&elf.interp, sysroot) else {
+        return Ok(());
+    };
+    let host = root.join(interp.trim_start_matches('/'));
+    if host.is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: the program interpreter {interp} is not in --sysroot {}",
+            elf.path.display(),
+            root.display()
+        ))
+    }
 }
 
 /// A REHOST_PROFILE file: one guest address in hex a line.
@@ -96,20 +132,16 @@ fn read_profile(path: &Path) -> Result<Vec<u32>, String> {
         .collect()
 }
 
+/// The guest program, static or dynamic: the static pass translates the
+/// main program's own code; a dynamic guest's interpreter and libraries
+/// are loaded and translated at run time.
 fn load_static_guest(guest: &Path) -> Result<elf::GuestElf, String> {
-    let elf = elf::load(guest).map_err(|e| e.to_string())?;
-    if elf.interp.is_some() {
-        return Err(format!(
-            "{}: dynamically linked guests are not supported yet",
-            guest.display()
-        ));
-    }
-    Ok(elf)
+    elf::load(guest).map_err(|e| e.to_string())
 }
 
 fn cmd_translate(args: &[String]) -> Result<(), String> {
     let a = parse_static_args(args)?;
-    translate(&a.guest, &a.out, &a.profile, a.stats)
+    translate(&a.guest, &a.out, &a.profile, a.stats, a.sysroot.as_deref())
 }
 
 fn cmd_cfg(args: &[String]) -> Result<(), String> {
@@ -122,9 +154,16 @@ fn cmd_cfg(args: &[String]) -> Result<(), String> {
 }
 
 /// The static pass, end to end.
-fn translate(guest: &Path, out: &Path, profile: &[u32], stats: bool) -> Result<(), String> {
+fn translate(
+    guest: &Path,
+    out: &Path,
+    profile: &[u32],
+    stats: bool,
+    sysroot: Option<&Path>,
+) -> Result<(), String> {
     let t0 = Instant::now();
     let elf = load_static_guest(guest)?;
+    check_interp(&elf, sysroot)?;
     let cfg = discover::discover(&elf, profile);
     let src = discover::ElfCode(&elf);
     let starts: Vec<u32> = cfg.starts.iter().copied().collect();
@@ -153,7 +192,7 @@ fn translate(guest: &Path, out: &Path, profile: &[u32], stats: bool) -> Result<(
     }
     let guest_bytes: u64 = blocks.iter().map(|b| b.guest_len as u64).sum();
     let emitted = emit::emit(&elf, &blocks, stats);
-    link::link(&emitted.bytes, out)?;
+    link::link(&emitted.bytes, out, sysroot)?;
     if verbose() {
         eprintln!(
             "rehost: layout: {} bytes of block bodies, {} of exit trampolines, {} fall-through jumps elided",
@@ -173,12 +212,19 @@ fn translate(guest: &Path, out: &Path, profile: &[u32], stats: bool) -> Result<(
     Ok(())
 }
 
-fn cmd_run(args: &[String]) -> Result<(), String> {
+fn cmd_run(mut args: &[String]) -> Result<(), String> {
+    let mut sysroot = None;
+    if args.first().is_some_and(|a| a == "--sysroot") {
+        sysroot = Some(sysroot_arg(args.get(1))?);
+        args = &args[2..];
+    }
     let guest = PathBuf::from(
         args.first()
             .ok_or(format!("no guest program given\n{USAGE}"))?,
     );
     let elf = load_static_guest(&guest)?;
+    check_interp(&elf, sysroot.as_deref())?;
+    rehost_runtime::interp::set_sysroot(sysroot);
     let segments = elf
         .segments
         .iter()

@@ -40,7 +40,7 @@ fn place(sp: u32, size: u32) -> u32 {
 }
 
 fn selectors() -> [u16; 6] {
-    let ctx = super::CTX.load(std::sync::atomic::Ordering::Relaxed) as *const Context;
+    let ctx = super::current_context() as *const Context;
     if ctx.is_null() {
         return [0x2b, 0x23, 0x2b, 0x2b, 0, 0];
     }

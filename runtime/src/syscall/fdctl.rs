@@ -52,6 +52,9 @@ const IOCTLS: &[(u32, usize)] = &[
 
 pub fn ioctl(_: &mut Context, a: &Args) -> SysResult {
     let Some(&(_, size)) = IOCTLS.iter().find(|&&(c, _)| c == a[1]) else {
+        if let Some(r) = super::ioctl::converted(a) {
+            return r;
+        }
         if log::enabled(log::SYSCALLS) {
             log::line(&format!(
                 "ioctl({}, {:#x}): request not translated -> ENOTTY",

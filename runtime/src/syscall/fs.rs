@@ -112,6 +112,9 @@ pub fn pwritev(_: &mut Context, a: &Args) -> SysResult {
 
 pub fn open(_: &mut Context, a: &Args) -> SysResult {
     let p = GuestPath::read(a[0])?;
+    if let Some(r) = super::procfs::open(&p, a[1]) {
+        return r;
+    }
     host!(
         libc::SYS_openat,
         sx(libc::AT_FDCWD as u32),
@@ -123,6 +126,9 @@ pub fn open(_: &mut Context, a: &Args) -> SysResult {
 
 pub fn openat(_: &mut Context, a: &Args) -> SysResult {
     let p = GuestPath::read(a[1])?;
+    if let Some(r) = super::procfs::open(&p, a[2]) {
+        return r;
+    }
     host!(libc::SYS_openat, sx(a[0]), p.ptr(), a[2], a[3])
 }
 

@@ -4,7 +4,10 @@
 //! name and handler that drives dispatch, naming and logging), i386
 //! structure conversions (`structs`), and the handlers grouped by subject
 //! (`fs`, `fdctl`, `path`, `dirent`, `mem`, `time`, `proc`, `tls`, `signal`,
-//! `passthru`).
+//! `passthru`, sockets in `net`/`netmsg`, SysV IPC in `ipc`, message queues
+//! in `mq`, shared memory in `shm`, converted ioctls in `ioctl`, timers in `timers`, older file
+//! calls in `fsmisc`, the rest in `misc`), and the emulated /proc files
+//! (`procfs`, `procstat`).
 //!
 //! Invariants:
 //! - No i386 system call ever reaches the host kernel: every guest call is
@@ -17,16 +20,29 @@
 //!   the same on i386 and x86-64), truncated to 32 bits into eax.
 
 mod dirent;
+pub(crate) mod exec;
 mod fdctl;
+mod fork;
 mod fs;
+mod fsmisc;
+mod ioctl;
+mod ipc;
 mod mem;
+mod misc;
+mod mq;
+mod net;
+mod netmsg;
 mod passthru;
 mod path;
 mod proc;
+mod procfs;
+mod procstat;
+mod shm;
 pub(crate) mod signal;
 pub mod structs;
 mod table;
 mod time;
+mod timers;
 mod tls;
 
 use crate::abi::{reg, Context};
@@ -34,7 +50,16 @@ use crate::log;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-pub use proc::clear_child_tid;
+pub use proc::{clear_child_tid, set_clear_child_tid};
+
+/// set_thread_area on another context (CLONE_SETTLS of a new guest
+/// thread): `desc` is the guest's i386 `struct user_desc`.
+pub fn set_thread_area_of(ctx: &mut Context, desc: u32) -> Result<(), i32> {
+    tls::set_thread_area(ctx, &[desc, 0, 0, 0, 0, 0]).map(|_| ())
+}
+/// The environment variable a guest's execve of an i386 program re-executes
+/// the host executable with (`exec`).
+pub const EXEC_REQUEST: &str = exec::ENV_EXEC;
 pub use signal::{guest_altstack, guest_sigaction, guest_sigmask};
 pub use tls::segment_base;
 
@@ -183,6 +208,8 @@ impl GuestPath {
             if !exe.is_empty() {
                 p = exe;
             }
+        } else if let Some(q) = crate::interp::in_sysroot(&p) {
+            p = q;
         }
         p.push(0);
         Ok(GuestPath(p))

@@ -99,6 +99,20 @@ thread_local! {
     static CLEAR_CHILD_TID: Cell<u32> = const { Cell::new(0) };
 }
 
+/// CLONE_CHILD_CLEARTID of a new guest thread.
+pub fn set_clear_child_tid(addr: u32) {
+    CLEAR_CHILD_TID.with(|c| c.set(addr));
+}
+
+/// exit (1): ends the calling guest thread only; the last one ends the
+/// process (with the report and profile of REHOST_STATS/REHOST_PROFILE).
+pub fn exit(ctx: &mut Context, a: &Args) -> SysResult {
+    if crate::thread::live() <= 1 {
+        return exit_group(ctx, a);
+    }
+    crate::thread::exit_thread(a[0] as i32)
+}
+
 /// The guest's clear-child-tid address (set_tid_address), for thread exit.
 pub fn clear_child_tid() -> u32 {
     CLEAR_CHILD_TID.with(|c| c.get())

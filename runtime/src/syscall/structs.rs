@@ -6,12 +6,18 @@
 //! taken from the kernel's i386 headers. Guest memory is only touched
 //! through `guest_mem` (EFAULT on bad pointers). File-system structures
 //! are here, per-task ones (rlimit, user_desc, sigaction, stack_t,
-//! sysinfo, rusage, tms) in `task`.
+//! sysinfo, rusage, tms) in `task`, SysV IPC ones in `ipc`, socket ones
+//! in `net`, and older or rarer ones (pre-LFS stat, statfs, sigevent,
+//! timex) in `compat`.
 
 use crate::guest_mem;
 use std::mem::{offset_of, size_of};
 
+mod compat;
+pub mod ipc;
+pub mod net;
 mod task;
+pub use compat::*;
 pub use task::*;
 
 /// Marker for plain i386 structures that may be copied to and from guest
@@ -321,6 +327,7 @@ unsafe impl Plain for u32 {}
 unsafe impl Plain for u64 {}
 unsafe impl Plain for [u32; 2] {}
 unsafe impl Plain for [Timeval32; 2] {}
+unsafe impl Plain for [Timespec32; 2] {}
 
 const _: () = {
     assert!(size_of::<Stat64>() == 96);

@@ -1,0 +1,119 @@
+//! Guest threads: clone with CLONE_VM|CLONE_THREAD (what glibc's
+//! pthread_create does on i386, after clone3 answers -ENOSYS), and the exit
+//! of one thread.
+//!
+//! Each guest thread is a host thread made the runtime's way (so the host
+//! runtime's own TLS is set up), with its own `Context`, host stack and
+//! guest TLS descriptors; guest memory, the map table and the code cache
+//! are shared. CLONE_SETTLS takes an i386 `user_desc` (the selector dance
+//! of DESIGN.md), CLONE_PARENT_SETTID/CLONE_CHILD_SETTID store the new tid,
+//! and CLONE_CHILD_CLEARTID is kept for the exit: the guest thread's exit
+//! stores 0 there and wakes one futex waiter (pthread_join), then ends only
+//! its host thread.
+//!
+//! Invariant: a guest thread starts only after its context is complete,
+//! and the CLONE_PARENT_SETTID/CLONE_CHILD_SETTID stores are done before
+//! guest code of either thread runs on, as on Linux.
+
+use crate::abi::{reg, Context};
+use crate::{guest_mem, jit, stubs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_SETTLS: u64 = 0x80000;
+const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+
+/// Host stack of each guest thread's runtime side.
+const HOST_STACK: usize = 1 << 20;
+
+/// Live guest threads (the process's first one included).
+static LIVE: AtomicUsize = AtomicUsize::new(1);
+
+/// Number of live guest threads.
+pub fn live() -> usize {
+    LIVE.load(Ordering::Acquire)
+}
+
+/// Is this clone a thread (shared memory, runs here)?
+pub fn is_thread(flags: u64) -> bool {
+    flags & CLONE_VM != 0 && flags & 0x4000 == 0 // not CLONE_VFORK
+}
+
+/// Start a guest thread continuing at `next_eip` (the instruction after
+/// the parent's `int 0x80`) with the parent's registers, eax = 0 and esp =
+/// `stack`. Returns the child's tid.
+pub fn spawn(parent: &Context, flags: u64, stack: u32, ptid: u32, ctid: u32, tls: u32, next_eip: u32) -> Result<i64, i32> {
+    let mut child = Context::new();
+    child.gpr = parent.gpr;
+    child.eflags = parent.eflags;
+    child.fxsave = parent.fxsave;
+    child.sel = parent.sel;
+    child.tls = parent.tls;
+    child.gs_base = parent.gs_base;
+    child.fs_base = parent.fs_base;
+    child.map_l1 = crate::dispatch::init_map();
+    child.stub_call = parent.stub_call;
+    child.stub_miss = parent.stub_miss;
+    child.set_reg(reg::EAX, 0);
+    if stack != 0 {
+        child.set_reg(reg::ESP, stack);
+    }
+    if flags & CLONE_SETTLS != 0 {
+        crate::syscall::set_thread_area_of(&mut child, tls)?;
+    }
+    let ctx = Box::into_raw(child) as usize;
+    LIVE.fetch_add(1, Ordering::AcqRel);
+    let (tx, rx) = mpsc::channel::<i32>();
+    let spawned = std::thread::Builder::new().name("guest".into()).stack_size(HOST_STACK).spawn(move || {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+        // Both tid stores happen before any guest code of either thread
+        // runs on, as the kernel does them (a parent store after the child
+        // ran could overwrite the 0 its exit left for pthread_join).
+        if flags & CLONE_PARENT_SETTID != 0 {
+            let _ = guest_mem::write_u32(ptid, tid as u32);
+        }
+        if flags & CLONE_CHILD_SETTID != 0 {
+            let _ = guest_mem::write_u32(ctid, tid as u32);
+        }
+        if flags & CLONE_CHILD_CLEARTID != 0 {
+            crate::syscall::set_clear_child_tid(ctid);
+        }
+        let ctx = ctx as *mut Context;
+        crate::signal::set_context(ctx);
+        let _ = crate::syscall::signal::guest_sigmask();
+        let _ = tx.send(tid);
+        let host = jit::host_code_for(next_eip);
+        // SAFETY: the context was leaked for this thread and is complete;
+        // `host` is translated code for the guest continuation.
+        unsafe { stubs::enter(ctx, host) }
+    });
+    if spawned.is_err() {
+        LIVE.fetch_sub(1, Ordering::AcqRel);
+        // SAFETY: the thread did not start; the context is ours again.
+        drop(unsafe { Box::from_raw(ctx as *mut Context) });
+        return Err(libc::EAGAIN);
+    }
+    let tid = rx.recv().map_err(|_| libc::EAGAIN)?;
+    Ok(tid as i64)
+}
+
+/// exit (1) of one guest thread: clear-child-tid, wake a joiner, and end
+/// this host thread only (the process ends with its last thread).
+pub fn exit_thread(status: i32) -> ! {
+    LIVE.fetch_sub(1, Ordering::AcqRel);
+    let ctid = crate::syscall::clear_child_tid();
+    if ctid != 0 && guest_mem::write_u32(ctid, 0).is_ok() {
+        // SAFETY: FUTEX_WAKE on a guest address inside guest space.
+        unsafe { libc::syscall(libc::SYS_futex, ctid as usize, libc::FUTEX_WAKE, 1, 0, 0, 0) };
+    }
+    // SAFETY: ends the calling host thread; its host stack and the guest
+    // context are leaked (reused stacks would need the thread's cooperation).
+    unsafe {
+        libc::syscall(libc::SYS_exit, status as libc::c_long);
+    }
+    std::process::abort()
+}

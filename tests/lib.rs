@@ -986,10 +986,27 @@ mod tests {
 
     #[test]
     fn variant_grammar() {
-        for v in ["O0", "O2", "pie-O2", "O2-strip", "pie-O2-strip", "Os", "dyn-O2"] {
+        for v in [
+            "O0",
+            "O2",
+            "pie-O2",
+            "O2-strip",
+            "pie-O2-strip",
+            "Os",
+            "dyn-O2",
+        ] {
             assert!(is_variant(v), "{v}");
         }
-        for v in ["", "O", "misc-O0", "O2-", "strip", "pie", "O2-strip-pie", "dyn-pie-O2"] {
+        for v in [
+            "",
+            "O",
+            "misc-O0",
+            "O2-",
+            "strip",
+            "pie",
+            "O2-strip-pie",
+            "dyn-pie-O2",
+        ] {
             assert!(!is_variant(v), "{v}");
         }
     }

@@ -166,14 +166,20 @@ fn runtime_call(ctx: &mut Context) -> u64 {
             }
             Some(Reason::TraceBlock) => {
                 let eip = ctx.eip as u32;
-                let kind = if jit::is_static_start(eip) { "static" } else { "runtime" };
+                let kind = if jit::is_static_start(eip) {
+                    "static"
+                } else {
+                    "runtime"
+                };
                 log::line(&format!("block {eip:#010x} {kind}"));
                 ctx.resume
             }
-            Some(Reason::IllegalInstruction) => match crate::signal::deliver_sync(ctx, libc::SIGILL) {
-                Some(eip) => jit::host_code_for(eip),
-                None => crate::emulate::raise_sigill(ctx),
-            },
+            Some(Reason::IllegalInstruction) => {
+                match crate::signal::deliver_sync(ctx, libc::SIGILL) {
+                    Some(eip) => jit::host_code_for(eip),
+                    None => crate::emulate::raise_sigill(ctx),
+                }
+            }
             None => crate::fatal(&format!("bad runtime call {reason:#x}")),
         },
     }

@@ -51,7 +51,8 @@ pub struct ElfFile<'a> {
 }
 
 fn rd16(b: &[u8], o: usize) -> u16 {
-    b.get(o..o + 2).map_or(0, |c| u16::from_le_bytes([c[0], c[1]]))
+    b.get(o..o + 2)
+        .map_or(0, |c| u16::from_le_bytes([c[0], c[1]]))
 }
 
 fn rd32(b: &[u8], o: usize) -> u32 {

@@ -111,10 +111,7 @@ pub fn read_interp(path: &[u8]) -> Result<Vec<u8>, (i32, String)> {
             libc::ELIBBAD,
             format!("program interpreter {shown} is not a position-independent shared object"),
         )),
-        Err(e) => Err((
-            libc::ELIBBAD,
-            format!("program interpreter {shown}: {e}"),
-        )),
+        Err(e) => Err((libc::ELIBBAD, format!("program interpreter {shown}: {e}"))),
     }
 }
 

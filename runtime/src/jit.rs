@@ -40,7 +40,12 @@ struct Jit {
 
 /// Where translated code lives, for the signal handlers (set once at start).
 static CACHE_BASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static STATIC_CODE: Mutex<StaticCode> = Mutex::new(StaticCode { text: 0, len: 0, blocks: Vec::new(), exec_flag: false });
+static STATIC_CODE: Mutex<StaticCode> = Mutex::new(StaticCode {
+    text: 0,
+    len: 0,
+    blocks: Vec::new(),
+    exec_flag: false,
+});
 
 /// The static pass's blocks, by host address, to map a fault in them back
 /// to a guest instruction (by translating the block again: a block is a
@@ -57,7 +62,12 @@ struct StaticCode {
 pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[(u32, u64)]) {
     let mut b: Vec<(u64, u32)> = blocks.iter().map(|&(g, h)| (h, g)).collect();
     b.sort_unstable();
-    *STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner()) = StaticCode { text, len, blocks: b, exec_flag };
+    *STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner()) = StaticCode {
+        text,
+        len,
+        blocks: b,
+        exec_flag,
+    };
 }
 
 /// Is `rip` inside translated code (the output's `.text` or the cache)?
@@ -99,14 +109,27 @@ fn pc_lookup(rip: u64, exact: bool) -> Option<u32> {
     }
     let (host, guest, exec_flag) = {
         let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
-        let k = s.blocks.partition_point(|&(h, _)| h <= rip).checked_sub(1)?;
+        let k = s
+            .blocks
+            .partition_point(|&(h, _)| h <= rip)
+            .checked_sub(1)?;
         (s.blocks[k].0, s.blocks[k].1, s.exec_flag)
     };
-    let starts = JIT.lock().unwrap_or_else(|e| e.into_inner()).as_ref()?.static_starts.clone();
-    let opts = Options { trace: false, exec_flag };
+    let starts = JIT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()?
+        .static_starts
+        .clone();
+    let opts = Options {
+        trace: false,
+        exec_flag,
+    };
     let b = translate::translate_block(&GuestMemory, guest, &|a| starts.contains(&a), opts);
     let off = rip - host;
-    (off < b.body_len as u64).then(|| find(&b.pc_map, off as u32)).flatten()
+    (off < b.body_len as u64)
+        .then(|| find(&b.pc_map, off as u32))
+        .flatten()
 }
 
 // SAFETY: the raw pointer is only used under the JIT mutex.
@@ -233,7 +256,8 @@ pub fn host_code_for(guest: u32) -> u64 {
     };
     jit.used += len;
     jit.translated += 1;
-    jit.pc_maps.insert(host, (block.code.len() as u32, block.pc_map.clone()));
+    jit.pc_maps
+        .insert(host, (block.code.len() as u32, block.pc_map.clone()));
     if jit.static_starts.contains(&guest) {
         stats::RUNTIME_AT_STATIC.fetch_add(1, Ordering::Relaxed);
     } else {

@@ -37,7 +37,8 @@ const TF: u32 = 0x100;
 
 /// Queued asynchronous signals (bit sig-1) and their host siginfo.
 static PENDING: AtomicU64 = AtomicU64::new(0);
-static INFOS: [[AtomicU64; SIGINFO_SIZE / 8]; 64] = [const { [const { AtomicU64::new(0) }; SIGINFO_SIZE / 8] }; 64];
+static INFOS: [[AtomicU64; SIGINFO_SIZE / 8]; 64] =
+    [const { [const { AtomicU64::new(0) }; SIGINFO_SIZE / 8] }; 64];
 thread_local! {
     /// This guest thread's context, for the host signal handlers.
     static CTX: Cell<usize> = const { Cell::new(0) };
@@ -78,7 +79,10 @@ fn bit(sig: u32) -> u64 {
 /// Install the host handler for `sig` because the guest has a handler for
 /// it (or restore the default when it no longer has).
 pub fn host_install(sig: u32, guest_handles: bool) {
-    if matches!(sig as i32, libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP) {
+    if matches!(
+        sig as i32,
+        libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP
+    ) {
         return; // always handled (install_fault_handlers)
     }
     // SAFETY: plain sigaction with a fully initialised structure.
@@ -116,7 +120,8 @@ extern "C" fn fault_entry(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc:
         unsafe { deliver_or_step(uctx as *mut libc::ucontext_t) };
         return;
     }
-    if !on_fault(sig, info, uctx) {
+    // SAFETY: the kernel's handler arguments.
+    if !unsafe { on_fault(sig, info, uctx) } {
         // Not deliverable: the default action, on the retried instruction.
         // SAFETY: resetting a disposition; SIGTRAP/SIGFPE/SIGILL re-raise.
         unsafe {
@@ -175,7 +180,11 @@ fn take_pending(ctx: &mut Context) -> Option<(u32, [u8; SIGINFO_SIZE])> {
     }
     let mut info = [0u8; SIGINFO_SIZE];
     for (k, w) in info.chunks_exact_mut(8).enumerate() {
-        w.copy_from_slice(&INFOS[sig as usize - 1][k].load(Ordering::Relaxed).to_le_bytes());
+        w.copy_from_slice(
+            &INFOS[sig as usize - 1][k]
+                .load(Ordering::Relaxed)
+                .to_le_bytes(),
+        );
     }
     Some((sig, info))
 }
@@ -186,14 +195,21 @@ fn take_pending(ctx: &mut Context) -> Option<(u32, [u8; SIGINFO_SIZE])> {
 pub fn deliver_pending(ctx: &mut Context, eip: u32, intr: Option<Interrupted>) -> Option<u32> {
     let redirect = REDIRECT.with(|r| r.take());
     let eip = redirect.unwrap_or(eip);
-    let Some((sig, info)) = take_pending(ctx) else { return redirect };
-    let mut regs = GuestRegs { eip, eflags: ctx.eflags as u32, ..Default::default() };
+    let Some((sig, info)) = take_pending(ctx) else {
+        return redirect;
+    };
+    let mut regs = GuestRegs {
+        eip,
+        eflags: ctx.eflags as u32,
+        ..Default::default()
+    };
     for r in 0..8 {
         regs.gpr[r] = ctx.reg(r);
     }
     // An interrupted system call restarts if the handler asks for it.
     if let (Some(i), true) = (intr, regs.gpr[reg::EAX] as i32 == -libc::EINTR) {
-        let restart = crate::syscall::signal::guest_sigaction(sig).is_some_and(|a| a.flags & SA_RESTART != 0);
+        let restart =
+            crate::syscall::signal::guest_sigaction(sig).is_some_and(|a| a.flags & SA_RESTART != 0);
         if restart {
             regs.eip = i.insn;
             regs.gpr[reg::EAX] = i.nr;
@@ -220,7 +236,11 @@ pub fn deliver_sync(ctx: &mut Context, sig: i32) -> Option<u32> {
     info[0..4].copy_from_slice(&sig.to_le_bytes());
     info[8..12].copy_from_slice(&2i32.to_le_bytes()); // ILL_ILLOPN
     info[16..20].copy_from_slice(&(ctx.eip as u32).to_le_bytes()); // si_addr (host layout: offset 16)
-    let mut regs = GuestRegs { eip: ctx.eip as u32, eflags: ctx.eflags as u32, ..Default::default() };
+    let mut regs = GuestRegs {
+        eip: ctx.eip as u32,
+        eflags: ctx.eflags as u32,
+        ..Default::default()
+    };
     for r in 0..8 {
         regs.gpr[r] = ctx.reg(r);
     }
@@ -249,7 +269,11 @@ pub fn setup_frame(sig: u32, host_info: &[u8; SIGINFO_SIZE], regs: &mut GuestReg
     let mask = crate::syscall::signal::guest_sigmask();
     let mut sp = regs.gpr[reg::ESP];
     let alt = crate::syscall::signal::guest_altstack();
-    if act.flags & SA_ONSTACK != 0 && alt.flags & 2 == 0 && alt.size != 0 && !(alt.sp..alt.sp.wrapping_add(alt.size)).contains(&sp) {
+    if act.flags & SA_ONSTACK != 0
+        && alt.flags & 2 == 0
+        && alt.size != 0
+        && !(alt.sp..alt.sp.wrapping_add(alt.size)).contains(&sp)
+    {
         sp = alt.sp.wrapping_add(alt.size);
     }
     let info = siginfo_to_i386(host_info);
@@ -279,7 +303,10 @@ pub fn setup_frame(sig: u32, host_info: &[u8; SIGINFO_SIZE], regs: &mut GuestReg
 /// A fault of translated code (from the host SIGSEGV/SIGBUS/SIGFPE/SIGILL/
 /// SIGTRAP handler): deliver it to the guest handler by rewriting the host
 /// ucontext. Returns false if it is not the guest's to handle.
-pub fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) -> bool {
+///
+/// # Safety
+/// `info` and `uctx` are the kernel's arguments to a host signal handler.
+pub unsafe fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) -> bool {
     // SAFETY: the kernel passes valid siginfo and ucontext pointers.
     unsafe {
         let uc = uctx as *mut libc::ucontext_t;
@@ -288,7 +315,8 @@ pub fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) -
         if !crate::jit::is_translated_code(rip) {
             return false;
         }
-        let handled = crate::syscall::signal::guest_sigaction(sig as u32).is_some_and(|a| a.handler > 1);
+        let handled =
+            crate::syscall::signal::guest_sigaction(sig as u32).is_some_and(|a| a.handler > 1);
         if !handled {
             return false;
         }
@@ -303,8 +331,12 @@ pub fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) -
         if sig == libc::SIGSEGV {
             // The PROT_NONE reservation makes every unmapped access ACCERR.
             let addr = (*info).si_addr() as u64;
-            let code = if addr < (1 << 32) && crate::memory::prot_at(addr as u32).is_none() { 1 } else { 2 };
-            raw[8..12].copy_from_slice(&(code as i32).to_le_bytes());
+            let code: i32 = if addr < (1 << 32) && crate::memory::prot_at(addr as u32).is_none() {
+                1
+            } else {
+                2
+            };
+            raw[8..12].copy_from_slice(&code.to_le_bytes());
         }
         enter_handler(uc, sig as u32, &raw, eip)
     }
@@ -317,14 +349,34 @@ pub fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) -
 /// # Safety
 /// `uc` is the kernel's ucontext of a host handler that interrupted
 /// translated code at a guest instruction boundary (or at a fault).
-unsafe fn enter_handler(uc: *mut libc::ucontext_t, sig: u32, raw: &[u8; SIGINFO_SIZE], eip: u32) -> bool {
+unsafe fn enter_handler(
+    uc: *mut libc::ucontext_t,
+    sig: u32,
+    raw: &[u8; SIGINFO_SIZE],
+    eip: u32,
+) -> bool {
     let g = &mut (*uc).uc_mcontext.gregs;
-    let order = [libc::REG_RAX, libc::REG_RCX, libc::REG_RDX, libc::REG_RBX, libc::REG_RSP, libc::REG_RBP, libc::REG_RSI, libc::REG_RDI];
-    let mut regs = GuestRegs { eip, eflags: g[libc::REG_EFL as usize] as u32 & !TF, ..Default::default() };
+    let order = [
+        libc::REG_RAX,
+        libc::REG_RCX,
+        libc::REG_RDX,
+        libc::REG_RBX,
+        libc::REG_RSP,
+        libc::REG_RBP,
+        libc::REG_RSI,
+        libc::REG_RDI,
+    ];
+    let mut regs = GuestRegs {
+        eip,
+        eflags: g[libc::REG_EFL as usize] as u32 & !TF,
+        ..Default::default()
+    };
     for (k, r) in order.iter().enumerate() {
         regs.gpr[k] = g[*r as usize] as u32;
     }
-    let Some(handler) = setup_frame(sig, raw, &mut regs) else { return false };
+    let Some(handler) = setup_frame(sig, raw, &mut regs) else {
+        return false;
+    };
     let host = crate::jit::host_code_for(handler);
     for (k, r) in order.iter().enumerate() {
         g[*r as usize] = regs.gpr[k] as i64;
@@ -359,7 +411,9 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
     }
     let at = crate::jit::guest_boundary_at(rip);
     if crate::log::enabled(crate::log::JIT) {
-        crate::log::line(&format!("signal: interrupted at host {rip:#x}: guest boundary {at:x?}"));
+        crate::log::line(&format!(
+            "signal: interrupted at host {rip:#x}: guest boundary {at:x?}"
+        ));
     }
     if let Some(eip) = at {
         g[libc::REG_EFL as usize] &= !(TF as i64);
@@ -378,8 +432,8 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
 }
 
 mod frames;
-pub use frames::{rt_sigreturn, sigreturn};
 use frames::Restored;
+pub use frames::{rt_sigreturn, sigreturn};
 
 /// Read back a frame for (rt_)sigreturn: guest registers and mask.
 pub(crate) fn restore(ctx: &mut Context, r: Restored) -> u32 {

@@ -213,7 +213,8 @@ extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
     if write && addr < (1 << 32) && crate::jit::write_fault(addr as u32) {
         return;
     }
-    if crate::signal::on_fault(_sig, info, uctx) {
+    // SAFETY: the kernel's handler arguments.
+    if unsafe { crate::signal::on_fault(_sig, info, uctx) } {
         return;
     }
     // Not ours: restore the default action; the instruction faults again.

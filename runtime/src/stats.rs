@@ -61,12 +61,18 @@ pub fn report() {
     let total_static = NSTATIC.load(Ordering::Relaxed);
     if EXEC_FLAGS.load(Ordering::Relaxed) != 0 {
         let st = static_executed();
-        let pct = if st as u64 + rt == 0 { 100.0 } else { 100.0 * st as f64 / (st as u64 + rt) as f64 };
+        let pct = if st as u64 + rt == 0 {
+            100.0
+        } else {
+            100.0 * st as f64 / (st as u64 + rt) as f64
+        };
         crate::log::line(&format!(
             "stats: blocks executed: {st} translated ahead of time (of {total_static}), {rt} found only at run time ({pct:.1}% static)"
         ));
     } else if total_static == 0 {
-        crate::log::line(&format!("stats: blocks executed: {rt} found only at run time (no static pass)"));
+        crate::log::line(&format!(
+            "stats: blocks executed: {rt} found only at run time (no static pass)"
+        ));
     } else {
         crate::log::line(&format!(
             "stats: blocks executed: {rt} found only at run time (static blocks are counted when translated with --stats)"

@@ -45,7 +45,15 @@ pub fn is_thread(flags: u64) -> bool {
 /// Start a guest thread continuing at `next_eip` (the instruction after
 /// the parent's `int 0x80`) with the parent's registers, eax = 0 and esp =
 /// `stack`. Returns the child's tid.
-pub fn spawn(parent: &Context, flags: u64, stack: u32, ptid: u32, ctid: u32, tls: u32, next_eip: u32) -> Result<i64, i32> {
+pub fn spawn(
+    parent: &Context,
+    flags: u64,
+    stack: u32,
+    ptid: u32,
+    ctid: u32,
+    tls: u32,
+    next_eip: u32,
+) -> Result<i64, i32> {
     let mut child = Context::new();
     child.gpr = parent.gpr;
     child.eflags = parent.eflags;
@@ -67,30 +75,33 @@ pub fn spawn(parent: &Context, flags: u64, stack: u32, ptid: u32, ctid: u32, tls
     let ctx = Box::into_raw(child) as usize;
     LIVE.fetch_add(1, Ordering::AcqRel);
     let (tx, rx) = mpsc::channel::<i32>();
-    let spawned = std::thread::Builder::new().name("guest".into()).stack_size(HOST_STACK).spawn(move || {
-        // SAFETY: gettid has no preconditions.
-        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
-        // Both tid stores happen before any guest code of either thread
-        // runs on, as the kernel does them (a parent store after the child
-        // ran could overwrite the 0 its exit left for pthread_join).
-        if flags & CLONE_PARENT_SETTID != 0 {
-            let _ = guest_mem::write_u32(ptid, tid as u32);
-        }
-        if flags & CLONE_CHILD_SETTID != 0 {
-            let _ = guest_mem::write_u32(ctid, tid as u32);
-        }
-        if flags & CLONE_CHILD_CLEARTID != 0 {
-            crate::syscall::set_clear_child_tid(ctid);
-        }
-        let ctx = ctx as *mut Context;
-        crate::signal::set_context(ctx);
-        let _ = crate::syscall::signal::guest_sigmask();
-        let _ = tx.send(tid);
-        let host = jit::host_code_for(next_eip);
-        // SAFETY: the context was leaked for this thread and is complete;
-        // `host` is translated code for the guest continuation.
-        unsafe { stubs::enter(ctx, host) }
-    });
+    let spawned = std::thread::Builder::new()
+        .name("guest".into())
+        .stack_size(HOST_STACK)
+        .spawn(move || {
+            // SAFETY: gettid has no preconditions.
+            let tid = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+            // Both tid stores happen before any guest code of either thread
+            // runs on, as the kernel does them (a parent store after the child
+            // ran could overwrite the 0 its exit left for pthread_join).
+            if flags & CLONE_PARENT_SETTID != 0 {
+                let _ = guest_mem::write_u32(ptid, tid as u32);
+            }
+            if flags & CLONE_CHILD_SETTID != 0 {
+                let _ = guest_mem::write_u32(ctid, tid as u32);
+            }
+            if flags & CLONE_CHILD_CLEARTID != 0 {
+                crate::syscall::set_clear_child_tid(ctid);
+            }
+            let ctx = ctx as *mut Context;
+            crate::signal::set_context(ctx);
+            let _ = crate::syscall::signal::guest_sigmask();
+            let _ = tx.send(tid);
+            let host = jit::host_code_for(next_eip);
+            // SAFETY: the context was leaked for this thread and is complete;
+            // `host` is translated code for the guest continuation.
+            unsafe { stubs::enter(ctx, host) }
+        });
     if spawned.is_err() {
         LIVE.fetch_sub(1, Ordering::AcqRel);
         // SAFETY: the thread did not start; the context is ours again.

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: rehost translate GUEST -o OUT [--profile FILE] [--stats] [--sysroot DIR]
+const USAGE: &str =
+    "usage: rehost translate GUEST -o OUT [--profile FILE] [--stats] [--sysroot DIR]
        rehost run [--sysroot DIR] GUEST [ARGS...]
        rehost cfg GUEST [--profile FILE] -o CFG.dot";
 

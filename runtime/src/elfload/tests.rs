@@ -33,7 +33,14 @@ fn tiny(e_type: u16, vaddr: u32, interp: Option<&[u8]>) -> Vec<u8> {
     };
     if let Some(i) = interp {
         ph(&mut f, PT_PHDR, 52, vaddr + 52, 32 * nph, 4);
-        ph(&mut f, PT_INTERP, interp_off, vaddr + interp_off, i.len() as u32 + 1, 4);
+        ph(
+            &mut f,
+            PT_INTERP,
+            interp_off,
+            vaddr + interp_off,
+            i.len() as u32 + 1,
+            4,
+        );
     }
     ph(&mut f, PT_LOAD, 0, vaddr, size, 5);
     f.extend(body);

@@ -10,6 +10,7 @@ fn region_map_split_merge() {
         regions: BTreeMap::new(),
         brk_start: 0,
         brk: 0,
+        shared: BTreeMap::new(),
     };
     s.record(0x10000, 0x20000, 3);
     s.record(0x20000, 0x30000, 3);
@@ -36,6 +37,7 @@ fn find_free_is_top_down_and_skips_regions() {
         regions: BTreeMap::new(),
         brk_start: 0,
         brk: 0x80000,
+        shared: BTreeMap::new(),
     };
     let a = s.find_free(0x3000).unwrap();
     assert_eq!(a as u64 + 0x3000, MMAP_TOP as u64);

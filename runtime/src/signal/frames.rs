@@ -56,7 +56,16 @@ fn write_sigcontext(at: u32, regs: &GuestRegs, mask: u64, cr2: u32) -> Result<()
     put(4, sel[seg::FS] as u32);
     put(8, sel[seg::ES] as u32);
     put(12, sel[seg::DS] as u32);
-    let order = [reg::EDI, reg::ESI, reg::EBP, reg::ESP, reg::EBX, reg::EDX, reg::ECX, reg::EAX];
+    let order = [
+        reg::EDI,
+        reg::ESI,
+        reg::EBP,
+        reg::ESP,
+        reg::EBX,
+        reg::EDX,
+        reg::ECX,
+        reg::EAX,
+    ];
     for (k, r) in order.into_iter().enumerate() {
         put(16 + 4 * k, regs.gpr[r]);
     }
@@ -76,8 +85,21 @@ fn write_sigcontext(at: u32, regs: &GuestRegs, mask: u64, cr2: u32) -> Result<()
 fn read_sigcontext(at: u32) -> Result<GuestRegs, i32> {
     let b = guest_mem::read_bytes(at, 88)?;
     let get = |off: usize| u32::from_le_bytes(b[off..off + 4].try_into().unwrap());
-    let mut regs = GuestRegs { eip: get(56), eflags: get(64), ..Default::default() };
-    let order = [reg::EDI, reg::ESI, reg::EBP, reg::ESP, reg::EBX, reg::EDX, reg::ECX, reg::EAX];
+    let mut regs = GuestRegs {
+        eip: get(56),
+        eflags: get(64),
+        ..Default::default()
+    };
+    let order = [
+        reg::EDI,
+        reg::ESI,
+        reg::EBP,
+        reg::ESP,
+        reg::EBX,
+        reg::EDX,
+        reg::ECX,
+        reg::EAX,
+    ];
     for (k, r) in order.into_iter().enumerate() {
         regs.gpr[r] = get(16 + 4 * k);
     }
@@ -93,7 +115,13 @@ fn ret_addr(act: &Sigaction32, frame: u32, retcode_off: u32) -> u32 {
 }
 
 /// The legacy frame (handler without SA_SIGINFO).
-pub(super) fn legacy(sig: u32, regs: &mut GuestRegs, mask: u64, act: &Sigaction32, sp: &mut u32) -> Result<(), i32> {
+pub(super) fn legacy(
+    sig: u32,
+    regs: &mut GuestRegs,
+    mask: u64,
+    act: &Sigaction32,
+    sp: &mut u32,
+) -> Result<(), i32> {
     let f = place(*sp, 108);
     write_sigcontext(f + 8, regs, mask, 0)?;
     put32(f, ret_addr(act, f, 100))?;
@@ -108,9 +136,21 @@ pub(super) fn legacy(sig: u32, regs: &mut GuestRegs, mask: u64, act: &Sigaction3
 }
 
 /// The rt frame (handler with SA_SIGINFO).
-pub(super) fn rt(sig: u32, info: &[u8], regs: &mut GuestRegs, mask: u64, alt: Stack32, act: &Sigaction32, sp: &mut u32) -> Result<(), i32> {
+pub(super) fn rt(
+    sig: u32,
+    info: &[u8],
+    regs: &mut GuestRegs,
+    mask: u64,
+    alt: Stack32,
+    act: &Sigaction32,
+    sp: &mut u32,
+) -> Result<(), i32> {
     let f = place(*sp, 268);
-    let cr2 = if matches!(sig as i32, libc::SIGSEGV | libc::SIGBUS) { u32::from_le_bytes(info[12..16].try_into().unwrap()) } else { 0 };
+    let cr2 = if matches!(sig as i32, libc::SIGSEGV | libc::SIGBUS) {
+        u32::from_le_bytes(info[12..16].try_into().unwrap())
+    } else {
+        0
+    };
     put32(f, ret_addr(act, f, 260))?;
     put32(f + 4, sig)?;
     put32(f + 8, f + 16)?;
@@ -138,7 +178,13 @@ pub fn sigreturn(ctx: &mut Context, _: &crate::syscall::Args) -> crate::syscall:
     let regs = read_sigcontext(sc).map_err(|_| fatal_frame())?;
     let lo = guest_mem::read_u32(sc + 80).map_err(|_| fatal_frame())? as u64;
     let hi = guest_mem::read_u32(sc + 88).map_err(|_| fatal_frame())? as u64;
-    Ok(super::restore(ctx, Restored { regs, mask: lo | hi << 32 }) as i64)
+    Ok(super::restore(
+        ctx,
+        Restored {
+            regs,
+            mask: lo | hi << 32,
+        },
+    ) as i64)
 }
 
 /// rt_sigreturn (173): esp points just past `pretcode`.

@@ -215,7 +215,11 @@ fn open_target(dirfd: i32, name: &[u8], flags: i32) -> Result<Fd, i32> {
         oflags |= libc::O_NOFOLLOW;
     }
     c.push(0);
-    let at = if name.is_empty() { libc::AT_FDCWD } else { dirfd };
+    let at = if name.is_empty() {
+        libc::AT_FDCWD
+    } else {
+        dirfd
+    };
     // SAFETY: `c` is NUL-terminated.
     let fd = unsafe { libc::openat(at, c.as_ptr().cast(), oflags) };
     if fd < 0 {
@@ -250,8 +254,14 @@ fn classify(dirfd: i32, name: &[u8], flags: i32, script_ok: bool) -> Result<Targ
     // Execute permission, as the kernel checks it (noexec mounts included).
     let proc_path = CString::new(format!("/proc/self/fd/{}", fd.0)).map_err(|_| libc::EINVAL)?;
     // SAFETY: NUL-terminated path.
-    if unsafe { libc::faccessat(libc::AT_FDCWD, proc_path.as_ptr(), libc::X_OK, libc::AT_EACCESS) }
-        != 0
+    if unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            proc_path.as_ptr(),
+            libc::X_OK,
+            libc::AT_EACCESS,
+        )
+    } != 0
     {
         return Err(errno());
     }
@@ -336,7 +346,7 @@ fn reexec(file: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> SysResult {
         env.push(var);
     }
     let (av, ev) = (CStrs::new(argv)?, CStrs::new(&env)?);
-    let exe = CStr::from_bytes_with_nul(b"/proc/self/exe\0").map_err(|_| libc::EINVAL)?;
+    let exe: &CStr = c"/proc/self/exe";
     if crate::log::enabled(crate::log::SYSCALLS) {
         let f = String::from_utf8_lossy(file);
         crate::log::line(&format!("exec: {f} runs translated by /proc/self/exe"));

@@ -14,9 +14,9 @@
 //! - vfork semantics: the parent does not run guest code again until the
 //!   child has exec'd or exited (it waits for a close-on-exec pipe to
 //!   close). The child does *not* share the parent's memory: that needs a
-//!   second host stack and context (threads); until then, CLONE_VM with
-//!   CLONE_VFORK (glibc's posix_spawn) is run as such a vfork too, and
-//!   CLONE_VM without it (threads) answers ENOSYS here.
+//!   second host stack and context; until then, CLONE_VM with CLONE_VFORK
+//!   (glibc's posix_spawn) is run as such a vfork too. CLONE_VM without
+//!   CLONE_VFORK is a thread: `crate::thread` makes it.
 
 use super::{host, structs, Args, SysResult};
 use crate::abi::{reg, Context};
@@ -142,14 +142,23 @@ impl Clone {
 
 fn spawn(ctx: &mut Context, c: &Clone) -> SysResult {
     let f = c.flags;
-    if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 || f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0
+    if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0
+        || f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0
     {
         return Err(libc::EINVAL);
     }
     if f & CLONE_VM != 0 && (f & CLONE_VFORK == 0 || f & (CLONE_THREAD | CLONE_SIGHAND) != 0) {
         // A thread: shared memory, a second guest context (crate::thread).
         let next = ctx.eip as u32 + 2; // after the int 0x80
-        return crate::thread::spawn(ctx, f, c.stack.unwrap_or(0), c.parent_tid, c.child_tid, c.tls, next);
+        return crate::thread::spawn(
+            ctx,
+            f,
+            c.stack.unwrap_or(0),
+            c.parent_tid,
+            c.child_tid,
+            c.tls,
+            next,
+        );
     }
     if f & !(EMULATED | PASSED) != 0 {
         return Err(libc::EINVAL);
@@ -215,7 +224,7 @@ fn child_setup(ctx: &mut Context, c: &Clone) {
     } else {
         0
     };
-    let _ = super::proc::set_tid_address(ctx, &[clear, 0, 0, 0, 0, 0]);
+    super::set_clear_child_tid(clear);
     if c.flags & CLONE_SETTLS != 0 {
         let _ = super::tls::set_thread_area(ctx, &[c.tls, 0, 0, 0, 0, 0]);
     }

@@ -4,10 +4,10 @@
 //! name and handler that drives dispatch, naming and logging), i386
 //! structure conversions (`structs`), and the handlers grouped by subject
 //! (`fs`, `fdctl`, `path`, `dirent`, `mem`, `time`, `proc`, `tls`, `signal`,
-//! `passthru`, sockets in `net`/`netmsg`, SysV IPC in `ipc`, message queues
-//! in `mq`, shared memory in `shm`, converted ioctls in `ioctl`, timers in `timers`, older file
-//! calls in `fsmisc`, the rest in `misc`), and the emulated /proc files
-//! (`procfs`, `procstat`).
+//! `passthru`, sockets in `net`/`netmsg`, SysV IPC in `ipc`/`shm`, message
+//! queues in `mq`, converted ioctls in `ioctl`, timers in `timers`, older
+//! file calls in `fsmisc`, mount/swap/fanotify in `admin`, the rest in
+//! `misc`), and the emulated /proc files (`procfs`, `procstat`).
 //!
 //! Invariants:
 //! - No i386 system call ever reaches the host kernel: every guest call is
@@ -19,6 +19,7 @@
 //! - The result is the i386 one: a value or -errno (Linux errno numbers are
 //!   the same on i386 and x86-64), truncated to 32 bits into eax.
 
+mod admin;
 mod dirent;
 pub(crate) mod exec;
 mod fdctl;
@@ -57,6 +58,7 @@ pub use proc::{clear_child_tid, set_clear_child_tid};
 pub fn set_thread_area_of(ctx: &mut Context, desc: u32) -> Result<(), i32> {
     tls::set_thread_area(ctx, &[desc, 0, 0, 0, 0, 0]).map(|_| ())
 }
+
 /// The environment variable a guest's execve of an i386 program re-executes
 /// the host executable with (`exec`).
 pub const EXEC_REQUEST: &str = exec::ENV_EXEC;

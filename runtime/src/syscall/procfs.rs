@@ -30,7 +30,10 @@ fn which(path: &[u8]) -> Option<File> {
     let slash = rest.iter().position(|&c| c == b'/')?;
     let (who, file) = (&rest[..slash], &rest[slash + 1..]);
     let pid = std::process::id().to_string();
-    let thread = who == b"thread-self";
+    // SAFETY: gettid has no preconditions.
+    let tid = unsafe { libc::gettid() }.to_string();
+    // /proc/<tid> of a thread other than the main one is its task.
+    let thread = who == b"thread-self" || (who == tid.as_bytes() && tid != pid);
     if !(thread || who == b"self" || who == pid.as_bytes()) {
         return None;
     }
@@ -291,7 +294,8 @@ mod tests {
             b"/bin/x",
         );
         let s = String::from_utf8(v).unwrap();
-        assert_eq!(&s[..49], "08048000-08049000 r-xp 00001000 fe:00 42        ");
+        let head = "08048000-08049000 r-xp 00001000 fe:00 42 ";
+        assert_eq!(s, format!("{head}{:32}/bin/x\n", ""));
         assert_eq!(s.len(), 73 + 6 + 1);
         let mut v = Vec::new();
         line(&mut v, 0x1000, 0x2000, 3, 0, (0, 0), 0, b"");

@@ -81,7 +81,13 @@ pub fn guest_sigmask() -> u64 {
 pub fn set_guest_sigmask(m: u64) {
     let m = m & !UNBLOCKABLE;
     let hm = m & !RESERVED;
-    let _ = host!(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &hm as *const u64, 0, 8);
+    let _ = host!(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        &hm as *const u64,
+        0,
+        8
+    );
     MASK.with(|c| c.set(Some(m)));
 }
 

@@ -5,6 +5,7 @@ use super::*;
 use crate::guest_mem as gm;
 use crate::memory;
 
+mod ipc_net_calls;
 mod memory_calls;
 
 pub(super) fn call(ctx: &mut Context, nr: u32, a: [u32; 6]) -> i32 {
@@ -52,7 +53,8 @@ fn basic_calls() {
     let mut ctx = scratch(a, 0x1000);
     assert_eq!(call(&mut ctx, 20, [0; 6]), std::process::id() as i32);
     assert_eq!(call(&mut ctx, 9999, [0; 6]), -libc::ENOSYS);
-    assert_eq!(call(&mut ctx, 2, [0; 6]), -libc::ENOSYS); // fork: not here
+    // clone(CLONE_SIGHAND) without CLONE_VM: refused before any fork.
+    assert_eq!(call(&mut ctx, 120, [0x800, 0, 0, 0, 0, 0]), -libc::EINVAL);
     assert_eq!(call(&mut ctx, 311, [0; 6]), -libc::ENOSYS);
     assert_eq!(call(&mut ctx, 386, [0; 6]), -libc::ENOSYS);
     // write(1, unmapped, 4) -> EFAULT from the host kernel.

@@ -48,6 +48,7 @@ guest_tests!(
     jit,
     malloc,
     oldcalls,
+    oldsignals,
     polling,
     printf,
     procself,

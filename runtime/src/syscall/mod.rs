@@ -33,6 +33,7 @@ mod misc;
 mod mq;
 mod net;
 mod netmsg;
+mod oldsignal;
 mod passthru;
 mod path;
 mod proc;

@@ -77,6 +77,11 @@ pub fn guest_sigmask() -> u64 {
     })
 }
 
+/// Signals the host always takes itself (never blocked there).
+pub fn reserved_mask() -> u64 {
+    RESERVED
+}
+
 /// Set the guest mask (signal delivery, sigreturn) and mirror it to the host.
 pub fn set_guest_sigmask(m: u64) {
     let m = m & !UNBLOCKABLE;

@@ -8,8 +8,8 @@
 //! handler answers -ENOSYS.
 
 use super::{
-    admin, dirent, exec, fdctl, fork, fs, fsmisc, ipc, mem, misc, mq, net, passthru, path, proc,
-    signal, time, timers, tls, Handler,
+    admin, dirent, exec, fdctl, fork, fs, fsmisc, ipc, mem, misc, mq, net, oldsignal, passthru,
+    path, proc, signal, time, timers, tls, Handler,
 };
 
 pub struct Entry {
@@ -77,7 +77,7 @@ table! {
     45 "brk" => mem::brk,
     46 "setgid" => misc::setgid16,
     47 "getgid" => proc::getgid,
-    48 "signal",
+    48 "signal" => oldsignal::signal,
     49 "geteuid" => proc::geteuid,
     50 "getegid" => proc::getegid,
     51 "acct" => admin::acct,
@@ -96,11 +96,11 @@ table! {
     64 "getppid" => proc::getppid,
     65 "getpgrp" => proc::getpgrp,
     66 "setsid" => proc::setsid,
-    67 "sigaction", 68 "sgetmask", 69 "ssetmask",
+    67 "sigaction" => oldsignal::sigaction, 68 "sgetmask" => oldsignal::sgetmask, 69 "ssetmask" => oldsignal::ssetmask,
     70 "setreuid" => misc::setreuid16,
     71 "setregid" => misc::setregid16,
-    72 "sigsuspend",
-    73 "sigpending",
+    72 "sigsuspend" => oldsignal::sigsuspend,
+    73 "sigpending" => oldsignal::sigpending,
     74 "sethostname" => misc::sethostname,
     75 "setrlimit" => proc::setrlimit,
     76 "getrlimit" => proc::getrlimit,
@@ -153,7 +153,7 @@ table! {
     123 "modify_ldt",
     124 "adjtimex" => timers::adjtimex,
     125 "mprotect" => mem::mprotect,
-    126 "sigprocmask", 127 "create_module", 128 "init_module", 129 "delete_module",
+    126 "sigprocmask" => oldsignal::sigprocmask, 127 "create_module", 128 "init_module", 129 "delete_module",
     130 "get_kernel_syms", 131 "quotactl",
     132 "getpgid" => proc::getpgid,
     133 "fchdir" => path::fchdir,
@@ -198,7 +198,7 @@ table! {
     175 "rt_sigprocmask" => signal::rt_sigprocmask,
     176 "rt_sigpending" => signal::rt_sigpending,
     177 "rt_sigtimedwait" => signal::rt_sigtimedwait,
-    178 "rt_sigqueueinfo", 179 "rt_sigsuspend",
+    178 "rt_sigqueueinfo", 179 "rt_sigsuspend" => oldsignal::rt_sigsuspend,
     180 "pread64" => fs::pread64,
     181 "pwrite64" => fs::pwrite64,
     182 "chown" => misc::chown16_p,

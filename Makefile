@@ -113,3 +113,22 @@ clippy:
 
 clean-guests:
 	rm -rf $(G)
+
+# Differential instruction fuzzing against the CPU (fuzz/, issue 5).
+#   make fuzz            FUZZ_N subject instructions (default 10,000,000), random seed
+#                        (FUZZ_SEED=S to repeat one), native vs translated vs `rehost run`
+#   make fuzz-coverage   rewrite fuzz/coverage.txt from the fixed-seed run of the tests
+#   make fuzz-test       the fuzzer's tests alone (fixed-seed 100,000, regressions, table)
+FUZZ_N ?= 10000000
+FUZZ_SEED ?=
+
+.PHONY: fuzz fuzz-coverage fuzz-test
+
+fuzz: build
+	target/release/rehost-fuzz -n $(FUZZ_N) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) -q
+
+fuzz-coverage: build
+	target/release/rehost-fuzz --seed 1 -n 100000 --coverage fuzz/coverage.txt -q
+
+fuzz-test: build
+	$(CARGO) test --release -p rehost-fuzz

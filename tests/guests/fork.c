@@ -2,7 +2,9 @@
  * by signal, wait4 with rusage, waitid with siginfo, vfork ordering,
  * system() and popen() (glibc: clone3 with CLONE_VM|CLONE_VFORK), and the
  * child's own identity (getppid, gettid, raise through its cached tid). */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +105,36 @@ int main(void)
     memset(&si, 0x55, sizeof si);
     r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG);
     printf("waitid without children: %d\n", r);
+
+    /* Raw clone (i386 argument order: flags, newsp, parent_tid, tls,
+     * child_tid) with CLONE_PARENT_SETTID, and clone3 with CLONE_PIDFD. */
+    fflush(stdout);
+    pid_t ptid = 0;
+    long c = syscall(SYS_clone, CLONE_PARENT_SETTID | SIGCHLD, 0, &ptid, 0, 0);
+    if (c == 0) _exit(15);
+    waitpid(c, &st, 0);
+    printf("clone: parent_tid stored %d\n", ptid == c);
+    report("clone child", st);
+    struct {
+        unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+            tls, set_tid, set_tid_size, cgroup;
+    } ca;
+    memset(&ca, 0, sizeof ca);
+    int pidfd = -1;
+    ca.flags = CLONE_PIDFD;
+    ca.pidfd = (unsigned long)&pidfd;
+    ca.exit_signal = SIGCHLD;
+    fflush(stdout);
+    c = syscall(SYS_clone3, &ca, sizeof ca);
+    if (c == 0) _exit(16);
+    memset(&si, 0, sizeof si);
+    r = waitid(3 /* P_PIDFD */, pidfd, &si, WEXITED);
+    printf("clone3: pidfd valid %d, waitid(P_PIDFD) %d status %d pid ok %d\n", pidfd >= 0, r,
+           si.si_status, si.si_pid == c);
+    close(pidfd);
+    ca.flags = 1ULL << 40; /* no such flag */
+    printf("clone3 with a bad flag: %ld\n", syscall(SYS_clone3, &ca, sizeof ca));
+    printf("clone3 with a short struct: %ld\n", syscall(SYS_clone3, &ca, 32));
 
     /* vfork: the parent waits until the child exits. */
     fflush(stdout);

@@ -32,6 +32,8 @@ const CLONE_SETTLS: u64 = 0x80000;
 const CLONE_PARENT_SETTID: u64 = 0x10_0000;
 const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
 const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+/// clone3 only: the child starts with every handled signal at SIG_DFL.
+const CLONE_CLEAR_SIGHAND: u64 = 1 << 32;
 /// Flags carried out here (on top of a host fork).
 const EMULATED: u64 = CLONE_VM
     | CLONE_PIDFD
@@ -40,6 +42,7 @@ const EMULATED: u64 = CLONE_VM
     | CLONE_PARENT_SETTID
     | CLONE_CHILD_CLEARTID
     | CLONE_CHILD_SETTID
+    | CLONE_CLEAR_SIGHAND
     // CLONE_PTRACE, CLONE_DETACHED (ignored), CLONE_UNTRACED
     | 0x2000
     | 0x40_0000
@@ -106,8 +109,11 @@ pub fn clone3(ctx: &mut Context, a: &Args) -> SysResult {
     };
     let ptr = |k: usize| u32::try_from(f(k)).map_err(|_| libc::EFAULT);
     let (flags, exit_signal, stack, stack_size) = (f(0), f(4), f(5), f(6));
-    // set_tid (8, 9), cgroup (10), CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP.
-    if flags & CSIGNAL != 0 || exit_signal > 64 || f(9) != 0 || flags >> 32 != 0 {
+    // set_tid (8, 9) and cgroup (10, CLONE_INTO_CGROUP) are not carried out.
+    if flags & CSIGNAL != 0 || exit_signal > 64 || f(9) != 0 || flags >> 32 & !1 != 0 {
+        return Err(libc::EINVAL);
+    }
+    if flags & CLONE_CLEAR_SIGHAND != 0 && flags & CLONE_SIGHAND != 0 {
         return Err(libc::EINVAL);
     }
     if (stack == 0) != (stack_size == 0) {
@@ -228,6 +234,14 @@ fn child_setup(ctx: &mut Context, c: &Clone) {
     if c.flags & CLONE_SETTLS != 0 {
         let _ = super::tls::set_thread_area(ctx, &[c.tls, 0, 0, 0, 0, 0]);
     }
+    if c.flags & CLONE_CLEAR_SIGHAND != 0 {
+        for sig in 1..=64 {
+            // Handlers (not SIG_DFL = 0 or SIG_IGN = 1) go back to SIG_DFL.
+            if super::guest_sigaction(sig).is_some_and(|a| a.handler > 1) {
+                super::signal::reset_to_default(sig);
+            }
+        }
+    }
     if let Some(sp) = c.stack {
         ctx.set_reg(reg::ESP, sp);
     }
@@ -255,31 +269,42 @@ impl VforkGate {
 
     /// In the child: keep only the write end, moved out of the guest's
     /// way (high descriptor numbers), until exec or exit closes it.
-    fn child(self) {
+    fn child(mut self) {
         // SAFETY: descriptor juggling on our own pipe.
         unsafe {
             libc::close(self.r);
             let mut lim: libc::rlimit = std::mem::zeroed();
             libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
-            let hi = (lim.rlim_cur.min(1 << 20) as i32 - 8).max(64);
+            let hi = (lim.rlim_cur.min(1024) as i32 - 8).max(64);
             let moved = libc::fcntl(self.w, libc::F_DUPFD_CLOEXEC, hi);
             if moved >= 0 {
                 libc::close(self.w);
             }
         }
+        (self.r, self.w) = (-1, -1);
     }
 
-    fn parent(self) {
-        // SAFETY: reads into a local byte from our own pipe, then closes it.
+    /// In the parent: wait for end of file (the child exec'd or exited).
+    fn parent(mut self) {
+        // SAFETY: reads into a local byte from our own pipe.
         unsafe {
             libc::close(self.w);
+            self.w = -1;
             let mut b = 0u8;
-            while libc::read(self.r, (&mut b as *mut u8).cast(), 1) != 0 {
-                if super::errno() != libc::EINTR {
-                    break;
-                }
+            while libc::read(self.r, (&mut b as *mut u8).cast(), 1) < 0
+                && super::errno() == libc::EINTR
+            {}
+        }
+    }
+}
+
+impl Drop for VforkGate {
+    fn drop(&mut self) {
+        for fd in [self.r, self.w] {
+            if fd >= 0 {
+                // SAFETY: closing our own pipe end.
+                unsafe { libc::close(fd) };
             }
-            libc::close(self.r);
         }
     }
 }

@@ -83,9 +83,8 @@ pub fn run(ctx: &mut Context, arg: u32) {
                 let r = if op == emu::AAA {
                     ax.wrapping_add(0x106)
                 } else {
-                    let lo = (al.wrapping_sub(6)) as u16;
-                    let hi = ah.wrapping_sub(1) as u16;
-                    (hi << 8) | lo
+                    // AX <- AX - 6 (the borrow reaches AH), then AH <- AH - 1.
+                    ax.wrapping_sub(6).wrapping_sub(0x100)
                 };
                 set_ax(ctx, r & 0xff0f);
                 set(ctx, AF | CF, true);

@@ -104,13 +104,35 @@ pub fn lower_bound(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> {
     Ok(())
 }
 
-/// `jcxz rel8` (16-bit counter): no 64-bit form and no flag-free test, so
-/// the flags are saved around a `test cx, cx` (pushfq writes below the guest
-/// esp, which i386 code treats as free).
+/// `jcxz rel8` (16-bit counter): no 64-bit form; tested flag-free by
+/// `jecxz` on a zero-extended copy of cx, ecx restored on both paths.
 pub fn lower_jcxz(asm: &mut Asm, i: &Instruction) {
-    // pushfq; test cx,cx; jnz +7; popfq; jmp taken; L: popfq; jmp fall
-    asm.raw(&[0x9c, 0x66, 0x85, 0xc9, 0x75, 0x06, 0x9d]);
-    asm.jmp_exit(i.near_branch32());
-    asm.raw(&[0x9d]);
-    asm.jmp_exit(i.next_ip32());
+    cx_zero_branch(asm, i.near_branch32(), i.next_ip32());
+}
+
+/// Branch to `if_zero` when cx is 0, else to `if_not`, without flags.
+fn cx_zero_branch(asm: &mut Asm, if_zero: u32, if_not: u32) {
+    // mov r10, rcx; movzx ecx, cx; jecxz +8; mov rcx, r10; jmp if_not;
+    // mov rcx, r10; jmp if_zero
+    asm.raw(&[
+        0x49, 0x89, 0xca, 0x0f, 0xb7, 0xc9, 0x67, 0xe3, 0x08, 0x4c, 0x89, 0xd1,
+    ]);
+    asm.jmp_exit(if_not);
+    asm.raw(&[0x4c, 0x89, 0xd1]);
+    asm.jmp_exit(if_zero);
+}
+
+/// `loop`/`loope`/`loopne` with the 16-bit counter cx (0x67 in 32-bit
+/// code): cx is decremented flag-free (`lea`, then a 16-bit move keeps the
+/// rest of ecx), loope/loopne test ZF, then the cx test of `cx_zero_branch`.
+pub fn lower_loop_cx(asm: &mut Asm, i: &Instruction) {
+    // lea r10d, [rcx-1]; mov cx, r10w
+    asm.raw(&[0x44, 0x8d, 0x51, 0xff, 0x66, 0x44, 0x89, 0xd1]);
+    let (target, next) = (i.near_branch32(), i.next_ip32());
+    match i.code() {
+        Code::Loope_rel8_32_CX | Code::Loope_rel8_16_CX => asm.jcc_exit(0x5, next), // jne: ZF=0 ends
+        Code::Loopne_rel8_32_CX | Code::Loopne_rel8_16_CX => asm.jcc_exit(0x4, next), // je: ZF=1 ends
+        _ => {}
+    }
+    cx_zero_branch(asm, next, target);
 }

@@ -258,6 +258,15 @@ fn lower_cond_branch(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> 
             legacy::lower_jcxz(asm, i);
             return Ok(());
         }
+        Code::Loop_rel8_32_CX
+        | Code::Loope_rel8_32_CX
+        | Code::Loopne_rel8_32_CX
+        | Code::Loop_rel8_16_CX
+        | Code::Loope_rel8_16_CX
+        | Code::Loopne_rel8_16_CX => {
+            legacy::lower_loop_cx(asm, i);
+            return Ok(());
+        }
         _ => {
             illegal(asm, i.ip32());
             return Ok(());

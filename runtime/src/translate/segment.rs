@@ -172,7 +172,13 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
         | Code::Pushd_SS
         | Code::Pushd_DS
         | Code::Pushd_FS
-        | Code::Pushd_GS => {
+        | Code::Pushd_GS
+        | Code::Pushw_ES
+        | Code::Pushw_CS
+        | Code::Pushw_SS
+        | Code::Pushw_DS
+        | Code::Pushw_FS
+        | Code::Pushw_GS => {
             let r = i.op0_register();
             let sel_off = CTX_SEL as i32 + 2 * sreg_index(r).unwrap_or(3) as i32;
             asm.ins(
@@ -183,11 +189,26 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
                 )
                 .unwrap(),
             )?;
-            asm.store32(Register::ESP, -4, Register::R11D);
-            asm.adjust_esp(-4);
+            if is_pushw(i.code()) {
+                let slot = MemoryOperand::with_base_displ(Register::ESP, -2);
+                asm.ins(&Instruction::with2(Code::Mov_rm16_r16, slot, Register::R11W).unwrap())?;
+                asm.adjust_esp(-2);
+            } else {
+                asm.store32(Register::ESP, -4, Register::R11D);
+                asm.adjust_esp(-4);
+            }
             Ok(true)
         }
-        Code::Popd_ES | Code::Popd_SS | Code::Popd_DS | Code::Popd_FS | Code::Popd_GS => {
+        Code::Popd_ES
+        | Code::Popd_SS
+        | Code::Popd_DS
+        | Code::Popd_FS
+        | Code::Popd_GS
+        | Code::Popw_ES
+        | Code::Popw_SS
+        | Code::Popw_DS
+        | Code::Popw_FS
+        | Code::Popw_GS => {
             let idx = sreg_index(i.op0_register()).unwrap_or(3) as u32;
             asm.ins(
                 &Instruction::with2(
@@ -197,7 +218,7 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
                 )
                 .unwrap(),
             )?;
-            asm.adjust_esp(4);
+            asm.adjust_esp(if is_popw(i.code()) { 2 } else { 4 });
             asm.ins(
                 &Instruction::with2(
                     Code::Mov_rm64_r64,
@@ -265,4 +286,23 @@ impl To16 for Register {
             r => r,
         }
     }
+}
+
+fn is_pushw(c: Code) -> bool {
+    matches!(
+        c,
+        Code::Pushw_ES
+            | Code::Pushw_CS
+            | Code::Pushw_SS
+            | Code::Pushw_DS
+            | Code::Pushw_FS
+            | Code::Pushw_GS
+    )
+}
+
+fn is_popw(c: Code) -> bool {
+    matches!(
+        c,
+        Code::Popw_ES | Code::Popw_SS | Code::Popw_DS | Code::Popw_FS | Code::Popw_GS
+    )
 }

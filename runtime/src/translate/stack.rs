@@ -104,6 +104,24 @@ pub fn lower_stack(asm: &mut Asm, i: &Instruction) -> Result<bool, EncodeError> 
             }
             asm.adjust_esp(-32);
         }
+        Code::Pushaw => {
+            let regs = [AX, CX, DX, BX, SP, BP, SI, DI];
+            for (k, r) in regs.into_iter().enumerate() {
+                let slot = m(ESP, -2 * (k as i32 + 1));
+                asm.ins(&Instruction::with2(Code::Mov_rm16_r16, slot, r).unwrap())?;
+            }
+            asm.adjust_esp(-16);
+        }
+        Code::Popaw => {
+            // Skips the saved sp; 16-bit loads keep the upper halves.
+            for (k, r) in [DI, SI, BP, SP, BX, DX, CX, AX].into_iter().enumerate() {
+                if r != SP {
+                    let slot = m(ESP, 2 * k as i32);
+                    asm.ins(&Instruction::with2(Code::Mov_r16_rm16, r, slot).unwrap())?;
+                }
+            }
+            asm.adjust_esp(16);
+        }
         Code::Popad => {
             // Skips the saved esp.
             for (k, r) in [EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX]

@@ -37,7 +37,9 @@
 //! Both stubs save the whole guest state into the `Context` (so the runtime
 //! reads and writes guest registers there), switch to the host stack, clear
 //! DF, give host code default MXCSR/x87 control words, and restore it all on
-//! the way back.
+//! the way back. The guest FPU state is saved with XSAVE (all enabled
+//! components, so AVX upper halves survive host code) where the CPU has
+//! it, FXSAVE64 otherwise.
 
 /// Number of guest general registers.
 pub const NREGS: usize = 8;
@@ -143,11 +145,13 @@ pub struct Context {
     /// i386 TLS descriptors set by `set_thread_area`.
     pub tls: [TlsEntry; GDT_ENTRY_TLS_ENTRIES], // 0xa8
     pub _pad1: [u8; 0x100 - 0xd8], // 0xd8
-    /// FXSAVE64 image of the guest x87/MMX/SSE state while the runtime runs.
-    pub fxsave: [u8; 512], // 0x100
+    /// XSAVE (or FXSAVE64 where the CPU has no XSAVE) image of the guest
+    /// x87/MMX/SSE/AVX state while the runtime runs; its first 512 bytes
+    /// are the FXSAVE layout either way.
+    pub fpu: [u8; FPU_AREA], // 0x100
     /// Host MXCSR/x87 defaults loaded before running host code.
-    pub host_mxcsr: u32, // 0x300
-    pub host_fcw: u16,   // 0x304
+    pub host_mxcsr: u32, // 0x1100
+    pub host_fcw: u16,   // 0x1104
     pub _pad2: u16,
 }
 
@@ -164,9 +168,11 @@ pub const CTX_STUB_CALL: usize = 0x80;
 pub const CTX_STUB_MISS: usize = 0x88;
 pub const CTX_SCRATCH: usize = 0x90;
 pub const CTX_SEL: usize = 0x98;
-pub const CTX_FXSAVE: usize = 0x100;
-pub const CTX_HOST_MXCSR: usize = 0x300;
-pub const CTX_HOST_FCW: usize = 0x304;
+pub const CTX_FPU: usize = 0x100;
+/// Room for the XSAVE image (x87, SSE, AVX, AVX-512 need 2.7 KiB).
+pub const FPU_AREA: usize = 4096;
+pub const CTX_HOST_MXCSR: usize = 0x1100;
+pub const CTX_HOST_FCW: usize = 0x1104;
 
 const _: () = {
     assert!(std::mem::offset_of!(Context, gpr) == CTX_GPR);
@@ -182,7 +188,7 @@ const _: () = {
     assert!(std::mem::offset_of!(Context, stub_miss) == CTX_STUB_MISS);
     assert!(std::mem::offset_of!(Context, scratch) == CTX_SCRATCH);
     assert!(std::mem::offset_of!(Context, sel) == CTX_SEL);
-    assert!(std::mem::offset_of!(Context, fxsave) == CTX_FXSAVE);
+    assert!(std::mem::offset_of!(Context, fpu) == CTX_FPU);
     assert!(std::mem::offset_of!(Context, host_mxcsr) == CTX_HOST_MXCSR);
     assert!(std::mem::offset_of!(Context, host_fcw) == CTX_HOST_FCW);
 };
@@ -202,9 +208,11 @@ impl Context {
         c.host_mxcsr = 0x1f80;
         c.host_fcw = 0x37f;
         // A default FXSAVE image: FCW 0x37f, MXCSR 0x1f80, empty x87 stack.
-        c.fxsave[0..2].copy_from_slice(&0x37fu16.to_le_bytes());
-        c.fxsave[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
-        c.fxsave[28..32].copy_from_slice(&0xffffu32.to_le_bytes());
+        c.fpu[0..2].copy_from_slice(&0x37fu16.to_le_bytes());
+        c.fpu[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        c.fpu[28..32].copy_from_slice(&0xffffu32.to_le_bytes());
+        // XSAVE header (bytes 512..576) all zero: every component in its
+        // initial state, except MXCSR, which XRSTOR takes from above.
         c
     }
 

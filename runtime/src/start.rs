@@ -38,6 +38,7 @@ pub fn run(
     syscall::set_guest_exe(exe_path);
     let l1 = dispatch::init_map();
     jit::init(static_blocks);
+    stubs::init_fpu_mode();
     let ctx = Box::leak(Context::new());
     crate::signal::set_context(ctx);
     // Read the initial guest mask now: read later, inside a host handler,

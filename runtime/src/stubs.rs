@@ -4,8 +4,9 @@
 //! Invariants kept here (DESIGN.md, "Entering host code from guest code"):
 //! host code runs only on the host stack saved in `Context::host_rsp`
 //! (16-byte aligned), with DF clear, default MXCSR and x87 control word, and
-//! the guest x87/MMX/SSE state saved by `fxsave64` (host code clobbers
-//! xmm0-15); everything is restored before guest code resumes. Guest EFLAGS
+//! the guest x87/MMX/SSE/AVX state saved by `xsave64` (or `fxsave64` on a
+//! CPU without XSAVE; host code clobbers xmm/ymm 0-15); everything is
+//! restored before guest code resumes. Guest EFLAGS
 //! are saved before any flag-changing instruction runs and restored last.
 
 use crate::abi::*;
@@ -48,7 +49,18 @@ global_asm!(
     "pushfq",
     "pop qword ptr [r15 + {eflags}]",
     "cld",
-    "fxsave64 [r15 + {fxsave}]",
+    "cmp byte ptr [rip + {fpu_mode}], 0",
+    "je 3f",
+    "mov eax, -1",
+    "mov edx, -1",
+    "xsave64 [r15 + {fpu}]",
+    "cmp byte ptr [rip + {fpu_mode}], 2",
+    "jne 4f",
+    "vzeroupper",
+    "jmp 4f",
+    "3:",
+    "fxsave64 [r15 + {fpu}]",
+    "4:",
     "fninit",
     "ldmxcsr [r15 + {host_mxcsr}]",
     "mov rdi, r15",
@@ -56,7 +68,15 @@ global_asm!(
     "mov [r15 + {resume}], rax",
     // Restore the guest and jump to Context::resume.
     "2:",
-    "fxrstor64 [r15 + {fxsave}]",
+    "cmp byte ptr [rip + {fpu_mode}], 0",
+    "je 5f",
+    "mov eax, -1",
+    "mov edx, -1",
+    "xrstor64 [r15 + {fpu}]",
+    "jmp 6f",
+    "5:",
+    "fxrstor64 [r15 + {fpu}]",
+    "6:",
     "push qword ptr [r15 + {eflags}]",
     "popfq",
     "mov r12, [r15 + {gs_base}]",
@@ -80,10 +100,38 @@ global_asm!(
     gs_base = const CTX_GS_BASE,
     fs_base = const CTX_FS_BASE,
     map_l1 = const CTX_MAP_L1,
-    fxsave = const CTX_FXSAVE,
+    fpu = const CTX_FPU,
+    fpu_mode = sym REHOST_FPU_MODE,
     host_mxcsr = const CTX_HOST_MXCSR,
     runtime_call = sym crate::dispatch::rehost_runtime_call,
 );
+
+/// How the stubs save the guest FPU state: 0 = FXSAVE64, 1 = XSAVE,
+/// 2 = XSAVE then VZEROUPPER (AVX: host code then runs without dirty upper
+/// halves). Written once by `init_fpu_mode` before any guest code runs.
+#[no_mangle]
+static mut REHOST_FPU_MODE: u8 = 0;
+
+/// Choose the FPU save mode from CPUID (OSXSAVE, the XSAVE area size of
+/// the enabled components, AVX).
+pub fn init_fpu_mode() {
+    use std::arch::x86_64::{__cpuid, __cpuid_count};
+    let leaf1 = __cpuid(1);
+    let osxsave = leaf1.ecx & (1 << 27) != 0;
+    let avx = leaf1.ecx & (1 << 28) != 0;
+    let mode = if osxsave && (__cpuid_count(0xd, 0).ebx as usize) <= FPU_AREA {
+        if avx {
+            2
+        } else {
+            1
+        }
+    } else {
+        0
+    };
+    // SAFETY: written once at start-up, before any guest thread runs the
+    // stubs that read it.
+    unsafe { std::ptr::addr_of_mut!(REHOST_FPU_MODE).write(mode) };
+}
 
 extern "C" {
     fn rehost_enter(ctx: *mut Context, host_code: u64) -> !;

@@ -57,7 +57,7 @@ pub fn spawn(
     let mut child = Context::new();
     child.gpr = parent.gpr;
     child.eflags = parent.eflags;
-    child.fxsave = parent.fxsave;
+    child.fpu = parent.fpu;
     child.sel = parent.sel;
     child.tls = parent.tls;
     child.gs_base = parent.gs_base;

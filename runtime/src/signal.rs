@@ -108,14 +108,30 @@ pub fn install_fault_handlers() {
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = fault_entry as *const () as usize;
             sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
-            libc::sigemptyset(&mut sa.sa_mask);
+            // No asynchronous handler may run inside this one (it would
+            // see the runtime's context, not translated code).
+            libc::sigfillset(&mut sa.sa_mask);
+            for f in [
+                libc::SIGSEGV,
+                libc::SIGBUS,
+                libc::SIGFPE,
+                libc::SIGILL,
+                libc::SIGTRAP,
+            ] {
+                libc::sigdelset(&mut sa.sa_mask, f);
+            }
             libc::sigaction(sig, &sa, std::ptr::null_mut());
         }
     }
 }
 
 extern "C" fn fault_entry(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) {
-    if sig == libc::SIGTRAP && STEPPING.load(Ordering::Relaxed) {
+    // A single-step trap (TRAP_TRACE) in or right after translated code is
+    // ours: guest code never runs with TF set by the guest (popf of TF is
+    // not supported).
+    // SAFETY: the kernel's siginfo.
+    let trace = sig == libc::SIGTRAP && unsafe { (*info).si_code } == 2;
+    if sig == libc::SIGTRAP && (STEPPING.load(Ordering::Relaxed) || trace) {
         // SAFETY: a host handler's own ucontext.
         unsafe { deliver_or_step(uctx as *mut libc::ucontext_t) };
         return;
@@ -405,8 +421,12 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
     let g = &mut (*uc).uc_mcontext.gregs;
     let rip = g[libc::REG_RIP as usize] as u64;
     if !crate::jit::is_translated_code(rip) {
-        g[libc::REG_EFL as usize] &= !(TF as i64);
-        STEPPING.store(false, Ordering::Relaxed);
+        // Left translated code (for the runtime, which delivers), or this
+        // handler interrupted the runtime itself: no stepping here.
+        if g[libc::REG_EFL as usize] & TF as i64 != 0 {
+            g[libc::REG_EFL as usize] &= !(TF as i64);
+            STEPPING.store(false, Ordering::Relaxed);
+        }
         return;
     }
     let at = crate::jit::guest_boundary_at(rip);

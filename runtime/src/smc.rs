@@ -191,7 +191,18 @@ pub fn install_handler() {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_segv as *const () as usize;
         sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
-        libc::sigemptyset(&mut sa.sa_mask);
+        // No asynchronous handler runs inside this one (signal delivery
+        // from a fault handler must see translated code's context).
+        libc::sigfillset(&mut sa.sa_mask);
+        for f in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGFPE,
+            libc::SIGILL,
+            libc::SIGTRAP,
+        ] {
+            libc::sigdelset(&mut sa.sa_mask, f);
+        }
         libc::sigaction(libc::SIGSEGV, &sa, std::ptr::null_mut());
     }
 }

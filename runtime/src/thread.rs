@@ -128,3 +128,110 @@ pub fn exit_thread(status: i32) -> ! {
     }
     std::process::abort()
 }
+
+/// vfork and clone(CLONE_VM|CLONE_VFORK) — glibc's posix_spawn: a child
+/// process sharing the parent's memory, running on a host stack of its own
+/// with a copy of the guest context, while the kernel keeps the parent
+/// stopped until the child execs or exits. Stores the child makes (posix_spawn
+/// reports exec errors through them) are the parent's.
+///
+/// The child shares the runtime's heap and this thread's host TLS with the
+/// stopped parent, which is consistent because the parent is stopped outside
+/// every runtime lock (in a system call); the parent puts its own guest
+/// context back into the shared TLS when it resumes.
+pub fn vfork(
+    parent: &mut Context,
+    stack: Option<u32>,
+    exit_signal: u32,
+    next_eip: u32,
+) -> Result<i64, i32> {
+    const CHILD_STACK: usize = 512 << 10;
+    let mut child = Context::new();
+    child.gpr = parent.gpr;
+    child.eflags = parent.eflags;
+    child.fpu = parent.fpu;
+    child.sel = parent.sel;
+    child.tls = parent.tls;
+    child.gs_base = parent.gs_base;
+    child.fs_base = parent.fs_base;
+    child.map_l1 = crate::dispatch::init_map();
+    child.stub_call = parent.stub_call;
+    child.stub_miss = parent.stub_miss;
+    child.set_reg(reg::EAX, 0);
+    if let Some(sp) = stack {
+        child.set_reg(reg::ESP, sp);
+    }
+    let host = jit::host_code_for(next_eip);
+    let ctx = Box::into_raw(child);
+    // SAFETY: a fresh private mapping for the child's host stack.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            CHILD_STACK,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        // SAFETY: the context was never shared.
+        drop(unsafe { Box::from_raw(ctx) });
+        return Err(libc::EAGAIN);
+    }
+    let top = (base as usize + CHILD_STACK - 64) & !15;
+    // SAFETY: the two words lie in the new stack; the child reads them.
+    unsafe {
+        *(top as *mut u64) = ctx as u64;
+        *((top + 8) as *mut u64) = host;
+    }
+    let me = crate::signal::current_context();
+    let flags = (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | exit_signal as u64;
+    // SAFETY: the child starts on `top` with [ctx, host] there and never
+    // returns into this frame (rehost_vfork_child enters guest code).
+    let pid = unsafe { rehost_vfork(flags, top as u64) };
+    crate::signal::set_context(me);
+    // SAFETY: the child has exec'd or exited: its stack is ours again.
+    unsafe { libc::munmap(base, CHILD_STACK) };
+    if pid < 0 {
+        // SAFETY: no child ran with the context.
+        drop(unsafe { Box::from_raw(ctx) });
+        return Err(-pid as i32);
+    }
+    Ok(pid)
+}
+
+extern "C" {
+    fn rehost_vfork(flags: u64, stack: u64) -> i64;
+}
+
+std::arch::global_asm!(
+    ".globl rehost_vfork",
+    ".type rehost_vfork,@function",
+    // rehost_vfork(flags, stack) -> pid or -errno, in the parent only.
+    "rehost_vfork:",
+    "mov eax, 56", // SYS_clone(flags, newsp, ptid, ctid, tls)
+    "xor edx, edx",
+    "xor r10d, r10d",
+    "xor r8d, r8d",
+    "syscall",
+    "test rax, rax",
+    "jz 2f",
+    "ret",
+    "2:",
+    // The child, on the new stack: [rsp] = context, [rsp+8] = host code.
+    "mov rdi, [rsp]",
+    "mov rsi, [rsp + 8]",
+    "call {child}",
+    "ud2",
+    child = sym vfork_child,
+);
+
+/// The vfork child's first Rust code, on its own host stack.
+extern "C" fn vfork_child(ctx: *mut Context, host: u64) -> ! {
+    crate::signal::set_context(ctx);
+    crate::syscall::set_clear_child_tid(0);
+    // SAFETY: the context is complete and leaked for the child; `host` is
+    // translated code for the guest continuation.
+    unsafe { stubs::enter(ctx, host) }
+}

@@ -169,6 +169,12 @@ fn spawn(ctx: &mut Context, c: &Clone) -> SysResult {
     if f & !(EMULATED | PASSED) != 0 {
         return Err(libc::EINVAL);
     }
+    if f & (CLONE_VM | CLONE_VFORK) == CLONE_VM | CLONE_VFORK && f & !(CLONE_VM | CLONE_VFORK) == 0
+    {
+        // vfork proper: shared memory, the parent stopped by the kernel.
+        let next = ctx.eip as u32 + 2; // after the int 0x80
+        return crate::thread::vfork(ctx, c.stack, c.exit_signal, next);
+    }
     let vfork = f & CLONE_VFORK != 0;
     let gate = if vfork { Some(VforkGate::new()?) } else { None };
     let pid = host_fork(f & PASSED, c.exit_signal)?;

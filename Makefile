@@ -125,7 +125,7 @@ FUZZ_SEED ?=
 .PHONY: fuzz fuzz-coverage fuzz-test
 
 fuzz: build
-	target/release/rehost-fuzz -n $(FUZZ_N) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) -q
+	target/release/rehost-fuzz -n $(FUZZ_N) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 fuzz-coverage: build
 	target/release/rehost-fuzz --seed 1 -n 100000 --coverage fuzz/coverage.txt -q

@@ -138,13 +138,12 @@ extern "C" fn fault_entry(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc:
     }
     // SAFETY: the kernel's handler arguments.
     if !unsafe { on_fault(sig, info, uctx) } {
-        // Not deliverable: the default action, on the retried instruction.
-        // SAFETY: resetting a disposition; SIGTRAP/SIGFPE/SIGILL re-raise.
+        // Not deliverable: the default action, raised now (traps do not
+        // retry their instruction).
+        // SAFETY: resetting a disposition and raising it (SA_NODEFER).
         unsafe {
             libc::signal(sig, libc::SIG_DFL);
-            if sig == libc::SIGTRAP {
-                libc::raise(sig);
-            }
+            libc::raise(sig);
         }
     }
 }

@@ -228,7 +228,11 @@ extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
     if unsafe { crate::signal::on_fault(_sig, info, uctx) } {
         return;
     }
-    // Not ours: restore the default action; the instruction faults again.
-    // SAFETY: resetting a signal disposition.
-    unsafe { libc::signal(libc::SIGSEGV, libc::SIG_DFL) };
+    // Not ours: the process dies of SIGSEGV as natively. Raised here, not
+    // left to a retried instruction: a trap (int 4, into) does not retry.
+    // SAFETY: resetting a disposition and raising it (SA_NODEFER: unblocked).
+    unsafe {
+        libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+        libc::raise(libc::SIGSEGV);
+    }
 }

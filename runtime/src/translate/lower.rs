@@ -22,10 +22,12 @@
 
 use super::asm::{Asm, EncodeError};
 use super::legacy;
-use super::segment::{fixup_segment, lower_sreg, normalize_moffs, uses_guest_segment};
+use super::segment::{self, fixup_segment, lower_sreg, normalize_moffs, uses_guest_segment};
 use super::stack::{load_rm32, lower_stack};
 use crate::abi::Reason;
-use iced_x86::{Code, ConditionCode, FlowControl, Instruction, Mnemonic, OpKind, Register};
+use iced_x86::{
+    Code, ConditionCode, FlowControl, Instruction, MemoryOperand, Mnemonic, OpKind, Register,
+};
 
 /// How a lowered instruction ends the block, if it does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +200,29 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
             return Ok(Flow::End);
         }
         _ => {}
+    }
+    if matches!(i.code(), Code::Fxsave_m512byte) {
+        // 64-bit fxsave also stores xmm8-15 (bytes 288..415), which i386
+        // leaves untouched: load those bytes into xmm8-15 (never guest
+        // state) first, so the store writes them back unchanged.
+        for k in 0..8u32 {
+            let mut ld = Instruction::with2(
+                Code::Movdqu_xmm_xmmm128,
+                Register::XMM8,
+                MemoryOperand::with_base_displ(Register::EAX, 0),
+            )
+            .unwrap();
+            segment::copy_mem(&mut ld, i);
+            ld.set_op0_register(Register::XMM8 + k);
+            ld.set_memory_displacement64(
+                (i.memory_displacement64() as u32).wrapping_add(288 + 16 * k) as u64,
+            );
+            ld.set_memory_displ_size(4);
+            if segment::uses_guest_segment(&ld) || legacy::is_addr16(&ld) {
+                break; // rare forms: keep the plain 64-bit fxsave
+            }
+            asm.ins(&ld)?;
+        }
     }
     // Copy class.
     let mut c = *i;

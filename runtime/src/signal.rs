@@ -99,29 +99,35 @@ pub fn host_install(sig: u32, guest_handles: bool) {
     }
 }
 
+/// Install `handler` for the fault signal `sig`: SA_SIGINFO on the
+/// runtime's alternate stack, with every asynchronous signal blocked while
+/// it runs (a handler nested in it would see the runtime's context, not
+/// translated code's), faults left unblocked (SA_NODEFER).
+pub fn install_fault_handler(sig: i32, handler: usize) {
+    // SAFETY: plain sigaction with a fully initialised structure.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler;
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
+        libc::sigfillset(&mut sa.sa_mask);
+        for f in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGFPE,
+            libc::SIGILL,
+            libc::SIGTRAP,
+        ] {
+            libc::sigdelset(&mut sa.sa_mask, f);
+        }
+        libc::sigaction(sig, &sa, std::ptr::null_mut());
+    }
+}
+
 /// Host handlers for the faults translated code can raise (SIGSEGV is
 /// `smc::install_handler`'s, which forwards to `on_fault`).
 pub fn install_fault_handlers() {
     for sig in [libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP] {
-        // SAFETY: plain sigaction with a fully initialised structure.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = fault_entry as *const () as usize;
-            sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
-            // No asynchronous handler may run inside this one (it would
-            // see the runtime's context, not translated code).
-            libc::sigfillset(&mut sa.sa_mask);
-            for f in [
-                libc::SIGSEGV,
-                libc::SIGBUS,
-                libc::SIGFPE,
-                libc::SIGILL,
-                libc::SIGTRAP,
-            ] {
-                libc::sigdelset(&mut sa.sa_mask, f);
-            }
-            libc::sigaction(sig, &sa, std::ptr::null_mut());
-        }
+        install_fault_handler(sig, fault_entry as *const () as usize);
     }
 }
 

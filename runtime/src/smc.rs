@@ -168,9 +168,18 @@ pub fn static_in_range(starts: &BTreeSet<u32>, start: u32, len: u32) -> Vec<u32>
 /// on the guest stack) that turns write faults on protected code pages into
 /// invalidations.
 pub fn install_handler() {
+    install_altstack();
+    crate::signal::install_fault_handler(libc::SIGSEGV, on_segv as *const () as usize);
+}
+
+/// Give the calling host thread an alternate signal stack: translated code
+/// runs on the guest stack, where host signal frames must never land (they
+/// would overwrite guest data below esp). Every thread that runs guest code
+/// calls this first.
+pub fn install_altstack() {
     const ALT: usize = 256 << 10;
-    // SAFETY: a fresh mapping for the alternate signal stack, then plain
-    // sigaltstack/sigaction calls with fully initialised structures.
+    // SAFETY: a fresh mapping for the alternate signal stack, then a plain
+    // sigaltstack call with a fully initialised structure.
     unsafe {
         let stack = libc::mmap(
             std::ptr::null_mut(),
@@ -188,22 +197,6 @@ pub fn install_handler() {
             };
             libc::sigaltstack(&ss, std::ptr::null_mut());
         }
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_segv as *const () as usize;
-        sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
-        // No asynchronous handler runs inside this one (signal delivery
-        // from a fault handler must see translated code's context).
-        libc::sigfillset(&mut sa.sa_mask);
-        for f in [
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGFPE,
-            libc::SIGILL,
-            libc::SIGTRAP,
-        ] {
-            libc::sigdelset(&mut sa.sa_mask, f);
-        }
-        libc::sigaction(libc::SIGSEGV, &sa, std::ptr::null_mut());
     }
 }
 

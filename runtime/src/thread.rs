@@ -42,18 +42,9 @@ pub fn is_thread(flags: u64) -> bool {
     flags & CLONE_VM != 0 && flags & 0x4000 == 0 // not CLONE_VFORK
 }
 
-/// Start a guest thread continuing at `next_eip` (the instruction after
-/// the parent's `int 0x80`) with the parent's registers, eax = 0 and esp =
-/// `stack`. Returns the child's tid.
-pub fn spawn(
-    parent: &Context,
-    flags: u64,
-    stack: u32,
-    ptid: u32,
-    ctid: u32,
-    tls: u32,
-    next_eip: u32,
-) -> Result<i64, i32> {
+/// A new guest context continuing the parent's state after its clone
+/// system call: the same registers (eax = 0), FPU state, selectors and TLS.
+fn child_context(parent: &Context) -> Box<Context> {
     let mut child = Context::new();
     child.gpr = parent.gpr;
     child.eflags = parent.eflags;
@@ -66,6 +57,22 @@ pub fn spawn(
     child.stub_call = parent.stub_call;
     child.stub_miss = parent.stub_miss;
     child.set_reg(reg::EAX, 0);
+    child
+}
+
+/// Start a guest thread continuing at `next_eip` (the instruction after
+/// the parent's `int 0x80`) with the parent's registers, eax = 0 and esp =
+/// `stack`. Returns the child's tid.
+pub fn spawn(
+    parent: &Context,
+    flags: u64,
+    stack: u32,
+    ptid: u32,
+    ctid: u32,
+    tls: u32,
+    next_eip: u32,
+) -> Result<i64, i32> {
+    let mut child = child_context(parent);
     if stack != 0 {
         child.set_reg(reg::ESP, stack);
     }
@@ -94,6 +101,7 @@ pub fn spawn(
                 crate::syscall::set_clear_child_tid(ctid);
             }
             let ctx = ctx as *mut Context;
+            crate::smc::install_altstack();
             crate::signal::set_context(ctx);
             let _ = crate::syscall::signal::guest_sigmask();
             let _ = tx.send(tid);
@@ -146,18 +154,7 @@ pub fn vfork(
     next_eip: u32,
 ) -> Result<i64, i32> {
     const CHILD_STACK: usize = 512 << 10;
-    let mut child = Context::new();
-    child.gpr = parent.gpr;
-    child.eflags = parent.eflags;
-    child.fpu = parent.fpu;
-    child.sel = parent.sel;
-    child.tls = parent.tls;
-    child.gs_base = parent.gs_base;
-    child.fs_base = parent.fs_base;
-    child.map_l1 = crate::dispatch::init_map();
-    child.stub_call = parent.stub_call;
-    child.stub_miss = parent.stub_miss;
-    child.set_reg(reg::EAX, 0);
+    let mut child = child_context(parent);
     if let Some(sp) = stack {
         child.set_reg(reg::ESP, sp);
     }
@@ -229,6 +226,9 @@ std::arch::global_asm!(
 
 /// The vfork child's first Rust code, on its own host stack.
 extern "C" fn vfork_child(ctx: *mut Context, host: u64) -> ! {
+    // The parent's alternate stack may be in use by the parent's handler
+    // frames; the child gets its own.
+    crate::smc::install_altstack();
     crate::signal::set_context(ctx);
     crate::syscall::set_clear_child_tid(0);
     // SAFETY: the context is complete and leaked for the child; `host` is

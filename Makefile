@@ -132,3 +132,16 @@ fuzz-coverage: build
 
 fuzz-test: build
 	$(CARGO) test --release -p rehost-fuzz
+
+# The CFG of a guest as `rehost cfg` writes it (static blocks blue, blocks
+# from a run-time profile orange), rendered to SVG with graphviz:
+#   make build/cfg/qsort-O2.svg [PROFILE=prof.txt] [CFG_FROM=main] [CFG_DEPTH=12]
+CFG_FROM ?= main
+CFG_DEPTH ?= 12
+build/cfg/%.dot: build/guests/% build
+	@mkdir -p build/cfg
+	$(REHOST) cfg $< $(if $(PROFILE),--profile $(PROFILE)) --from $(CFG_FROM) --depth $(CFG_DEPTH) -o $@
+.PRECIOUS: build/cfg/%.dot
+build/cfg/%.svg: build/cfg/%.dot
+	@command -v dot >/dev/null || { echo "make: graphviz is not installed (apt-get install graphviz)" >&2; exit 1; }
+	dot -Tsvg $< -o $@

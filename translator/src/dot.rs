@@ -9,7 +9,16 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 
 /// Render `cfg`; nodes not in `static_starts` came from the profile.
-pub fn render(elf: &GuestElf, cfg: &Cfg, static_starts: &BTreeSet<u32>) -> String {
+/// With `around` = (block, depth), only the blocks within `depth` edges of
+/// that block are drawn.
+pub fn render(
+    elf: &GuestElf,
+    cfg: &Cfg,
+    static_starts: &BTreeSet<u32>,
+    around: Option<(u32, usize)>,
+) -> String {
+    let keep = around.map(|(root, depth)| near(cfg, root, depth));
+    let shown = |a: u32| keep.as_ref().is_none_or(|k| k.contains(&a));
     let names: HashMap<u32, &str> = elf
         .functions
         .iter()
@@ -27,6 +36,9 @@ pub fn render(elf: &GuestElf, cfg: &Cfg, static_starts: &BTreeSet<u32>) -> Strin
     );
     for idx in cfg.graph.node_indices() {
         let a = cfg.graph[idx];
+        if !shown(a) {
+            continue;
+        }
         let colour = if static_starts.contains(&a) {
             "lightblue"
         } else {
@@ -40,6 +52,9 @@ pub fn render(elf: &GuestElf, cfg: &Cfg, static_starts: &BTreeSet<u32>) -> Strin
     }
     for e in cfg.graph.edge_references() {
         let (f, t) = (cfg.graph[e.source()], cfg.graph[e.target()]);
+        if !shown(f) || !shown(t) {
+            continue;
+        }
         let style = match e.weight() {
             Edge::Jump => "solid",
             Edge::Branch => "bold",
@@ -50,4 +65,26 @@ pub fn render(elf: &GuestElf, cfg: &Cfg, static_starts: &BTreeSet<u32>) -> Strin
     }
     let _ = writeln!(s, "}}");
     s
+}
+
+/// Blocks within `depth` edges of `root` (following edges forwards).
+fn near(cfg: &Cfg, root: u32, depth: usize) -> std::collections::HashSet<u32> {
+    let mut seen = std::collections::HashSet::new();
+    let Some(start) = cfg.graph.node_indices().find(|&n| cfg.graph[n] == root) else {
+        return seen;
+    };
+    let mut frontier = vec![start];
+    seen.insert(root);
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for n in frontier {
+            for m in cfg.graph.neighbors(n) {
+                if seen.insert(cfg.graph[m]) {
+                    next.push(m);
+                }
+            }
+        }
+        frontier = next;
+    }
+    seen
 }

@@ -22,7 +22,7 @@ use std::time::Instant;
 const USAGE: &str =
     "usage: rehost translate GUEST -o OUT [--profile FILE] [--stats] [--sysroot DIR]
        rehost run [--sysroot DIR] GUEST [ARGS...]
-       rehost cfg GUEST [--profile FILE] -o CFG.dot";
+       rehost cfg GUEST [--profile FILE] [--from ADDR|SYMBOL [--depth N]] -o CFG.dot";
 
 fn main() -> ExitCode {
     if std::env::var_os(rehost_runtime::syscall::EXEC_REQUEST).is_some() {
@@ -146,11 +146,52 @@ fn cmd_translate(args: &[String]) -> Result<(), String> {
 }
 
 fn cmd_cfg(args: &[String]) -> Result<(), String> {
-    let a = parse_static_args(args)?;
+    // --from/--depth select the part of the graph to draw (a whole static
+    // glibc program has tens of thousands of blocks, too many for graphviz).
+    let mut rest = Vec::new();
+    let mut from = None;
+    let mut depth = 40usize;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--from" => {
+                from = Some(
+                    it.next()
+                        .ok_or("--from needs an address or a symbol")?
+                        .clone(),
+                )
+            }
+            "--depth" => {
+                let v = it.next().ok_or("--depth needs a number")?;
+                depth = v
+                    .parse()
+                    .map_err(|_| format!("--depth: not a number: {v}"))?;
+            }
+            _ => rest.push(a.clone()),
+        }
+    }
+    let a = parse_static_args(&rest)?;
     let elf = load_static_guest(&a.guest)?;
     let found_statically = discover::discover(&elf, &[]);
     let with_profile = discover::discover(&elf, &a.profile);
-    let text = dot::render(&elf, &with_profile, &found_statically.starts);
+    let root = match from {
+        None => None,
+        Some(f) => Some(match u32::from_str_radix(f.trim_start_matches("0x"), 16) {
+            Ok(v) if f.starts_with("0x") => v,
+            _ => elf
+                .functions
+                .iter()
+                .find(|s| s.name == f)
+                .map(|s| s.addr)
+                .ok_or(format!("--from: no symbol {f} in {}", a.guest.display()))?,
+        }),
+    };
+    let text = dot::render(
+        &elf,
+        &with_profile,
+        &found_statically.starts,
+        root.map(|r| (r, depth)),
+    );
     std::fs::write(&a.out, text).map_err(|e| format!("cannot write {}: {e}", a.out.display()))
 }
 

@@ -24,6 +24,17 @@ use crate::guest_mem;
 use crate::syscall::structs::{Sigaction32, Stack32};
 
 const SA_RESTORER: u32 = 0x0400_0000;
+/// Guest registers in sigcontext order, from offset 16, 4 bytes each.
+const SC_GPRS: [usize; 8] = [
+    reg::EDI,
+    reg::ESI,
+    reg::EBP,
+    reg::ESP,
+    reg::EBX,
+    reg::EDX,
+    reg::ECX,
+    reg::EAX,
+];
 const RETCODE_LEGACY: [u8; 8] = [0x58, 0xb8, 0x77, 0, 0, 0, 0xcd, 0x80];
 const RETCODE_RT: [u8; 8] = [0xb8, 0xad, 0, 0, 0, 0xcd, 0x80, 0];
 
@@ -56,17 +67,7 @@ fn write_sigcontext(at: u32, regs: &GuestRegs, mask: u64, cr2: u32) -> Result<()
     put(4, sel[seg::FS] as u32);
     put(8, sel[seg::ES] as u32);
     put(12, sel[seg::DS] as u32);
-    let order = [
-        reg::EDI,
-        reg::ESI,
-        reg::EBP,
-        reg::ESP,
-        reg::EBX,
-        reg::EDX,
-        reg::ECX,
-        reg::EAX,
-    ];
-    for (k, r) in order.into_iter().enumerate() {
+    for (k, r) in SC_GPRS.into_iter().enumerate() {
         put(16 + 4 * k, regs.gpr[r]);
     }
     put(48, 0); // trapno
@@ -90,17 +91,7 @@ fn read_sigcontext(at: u32) -> Result<GuestRegs, i32> {
         eflags: get(64),
         ..Default::default()
     };
-    let order = [
-        reg::EDI,
-        reg::ESI,
-        reg::EBP,
-        reg::ESP,
-        reg::EBX,
-        reg::EDX,
-        reg::ECX,
-        reg::EAX,
-    ];
-    for (k, r) in order.into_iter().enumerate() {
+    for (k, r) in SC_GPRS.into_iter().enumerate() {
         regs.gpr[r] = get(16 + 4 * k);
     }
     Ok(regs)

@@ -101,20 +101,19 @@ pub fn sreg_index(r: Register) -> Option<usize> {
     })
 }
 
+/// r11d = the guest-visible selector of segment register `sreg`.
+fn load_selector(asm: &mut Asm, sreg: Register) -> Result<(), EncodeError> {
+    let sel_off = CTX_SEL as i32 + 2 * sreg_index(sreg).unwrap_or(3) as i32;
+    let m = MemoryOperand::with_base_displ(Register::R15, sel_off as i64);
+    asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, m).unwrap())
+}
+
 /// Lower segment-register instructions; returns false if `i` is not one.
 pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, EncodeError> {
     match i.code() {
         // mov r/m16|r32, sreg: read the guest-visible selector.
         Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg => {
-            let sel_off = CTX_SEL as i32 + 2 * sreg_index(i.op1_register()).unwrap_or(3) as i32;
-            asm.ins(
-                &Instruction::with2(
-                    Code::Movzx_r32_rm16,
-                    Register::R11D,
-                    MemoryOperand::with_base_displ(Register::R15, sel_off as i64),
-                )
-                .unwrap(),
-            )?;
+            load_selector(asm, i.op1_register())?;
             if i.op0_kind() == OpKind::Register {
                 let r = i.op0_register();
                 let r32 = if r.is_gpr16() { r.full_register32() } else { r };
@@ -179,16 +178,7 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
         | Code::Pushw_DS
         | Code::Pushw_FS
         | Code::Pushw_GS => {
-            let r = i.op0_register();
-            let sel_off = CTX_SEL as i32 + 2 * sreg_index(r).unwrap_or(3) as i32;
-            asm.ins(
-                &Instruction::with2(
-                    Code::Movzx_r32_rm16,
-                    Register::R11D,
-                    MemoryOperand::with_base_displ(Register::R15, sel_off as i64),
-                )
-                .unwrap(),
-            )?;
+            load_selector(asm, i.op0_register())?;
             if is_pushw(i.code()) {
                 let slot = MemoryOperand::with_base_displ(Register::ESP, -2);
                 asm.ins(&Instruction::with2(Code::Mov_rm16_r16, slot, Register::R11W).unwrap())?;

@@ -9,21 +9,10 @@
 //! is not guest memory).
 
 use super::fs::off64;
+use super::path::{opt_path, ptr};
 use super::{gbuf, host, sx, Args, GuestPath, SysResult};
 use crate::abi::Context;
 use crate::memory::{self, page_up, GUEST_END, PAGE};
-
-fn opt_path(addr: u32) -> Result<Option<GuestPath>, i32> {
-    if addr == 0 {
-        Ok(None)
-    } else {
-        GuestPath::read(addr).map(Some)
-    }
-}
-
-fn ptr(p: &Option<GuestPath>) -> u64 {
-    p.as_ref().map_or(0, |p| p.ptr())
-}
 
 /// An optional string argument that is not a path (a file-system type).
 fn opt_str(addr: u32) -> Result<Option<Vec<u8>>, i32> {

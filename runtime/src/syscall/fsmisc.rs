@@ -74,14 +74,7 @@ fn put_statfs(buf: u32, h: &structs::HostStatfs) -> SysResult {
 
 /// statfs(path, struct statfs *): the 32-bit statfs.
 pub fn statfs(_: &mut Context, a: &Args) -> SysResult {
-    let p = GuestPath::read(a[0])?;
-    let mut h = structs::HostStatfs::default();
-    host!(
-        libc::SYS_statfs,
-        p.ptr(),
-        &mut h as *mut structs::HostStatfs
-    )?;
-    put_statfs(a[1], &h)
+    put_statfs(a[1], &super::path::host_statfs(a[0])?)
 }
 
 pub fn fstatfs(_: &mut Context, a: &Args) -> SysResult {

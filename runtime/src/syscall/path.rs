@@ -14,7 +14,7 @@ const AT_FDCWD: u64 = libc::AT_FDCWD as i64 as u64;
 
 /// Host pointer for an optional path argument (NULL stays NULL: fstatat,
 /// statx and utimensat accept it with AT_EMPTY_PATH or a NULL meaning fd).
-fn opt_path(addr: u32) -> Result<Option<GuestPath>, i32> {
+pub(super) fn opt_path(addr: u32) -> Result<Option<GuestPath>, i32> {
     if addr == 0 {
         Ok(None)
     } else {
@@ -22,7 +22,7 @@ fn opt_path(addr: u32) -> Result<Option<GuestPath>, i32> {
     }
 }
 
-fn ptr(p: &Option<GuestPath>) -> u64 {
+pub(super) fn ptr(p: &Option<GuestPath>) -> u64 {
     p.as_ref().map_or(0, |p| p.ptr())
 }
 
@@ -281,14 +281,19 @@ fn put_statfs(size: u32, buf: u32, h: &structs::HostStatfs) -> SysResult {
 
 /// statfs64(path, size, struct statfs64 *buf).
 pub fn statfs64(_: &mut Context, a: &Args) -> SysResult {
-    let p = GuestPath::read(a[0])?;
+    put_statfs(a[1], a[2], &host_statfs(a[0])?)
+}
+
+/// The host statfs of the file at guest path `path` (statfs, statfs64).
+pub(super) fn host_statfs(path: u32) -> Result<structs::HostStatfs, i32> {
+    let p = GuestPath::read(path)?;
     let mut h = structs::HostStatfs::default();
     host!(
         libc::SYS_statfs,
         p.ptr(),
         &mut h as *mut structs::HostStatfs
     )?;
-    put_statfs(a[1], a[2], &h)
+    Ok(h)
 }
 
 /// fstatfs64(fd, size, struct statfs64 *buf).

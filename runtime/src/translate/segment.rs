@@ -101,6 +101,15 @@ pub fn sreg_index(r: Register) -> Option<usize> {
     })
 }
 
+/// Load the selector in r11 into segment register `idx` (the runtime
+/// checks it and sets the base the translated code uses).
+fn load_segment(asm: &mut Asm, idx: u32, eip: u32) -> Result<(), EncodeError> {
+    let scratch = MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64);
+    asm.ins(&Instruction::with2(Code::Mov_rm64_r64, scratch, Register::R11).unwrap())?;
+    asm.runtime_call(Reason::LoadSegment, idx, eip);
+    Ok(())
+}
+
 /// r11d = the guest-visible selector of segment register `sreg`.
 fn load_selector(asm: &mut Asm, sreg: Register) -> Result<(), EncodeError> {
     let sel_off = CTX_SEL as i32 + 2 * sreg_index(sreg).unwrap_or(3) as i32;
@@ -155,15 +164,7 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
                 super::segment::fixup_segment(asm, &mut ld)?;
                 asm.ins(&ld)?;
             }
-            asm.ins(
-                &Instruction::with2(
-                    Code::Mov_rm64_r64,
-                    MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64),
-                    Register::R11,
-                )
-                .unwrap(),
-            )?;
-            asm.runtime_call(Reason::LoadSegment, idx, eip);
+            load_segment(asm, idx, eip)?;
             Ok(true)
         }
         Code::Pushd_ES
@@ -209,15 +210,7 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
                 .unwrap(),
             )?;
             asm.adjust_esp(if is_popw(i.code()) { 2 } else { 4 });
-            asm.ins(
-                &Instruction::with2(
-                    Code::Mov_rm64_r64,
-                    MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64),
-                    Register::R11,
-                )
-                .unwrap(),
-            )?;
-            asm.runtime_call(Reason::LoadSegment, idx, eip);
+            load_segment(asm, idx, eip)?;
             Ok(true)
         }
         _ => Ok(false),

@@ -1,5 +1,6 @@
 //! Guest instructions the runtime carries out itself because they do not
-//! exist in 64-bit mode (BCD arithmetic, salc), segment-register loads, and
+//! exist in 64-bit mode (BCD arithmetic, salc), cpuid (filtered by
+//! `translate::features`), segment-register loads, and
 //! instructions that must end the guest with a signal.
 //!
 //! Invariant: each operation changes exactly the guest state the i386 manual
@@ -107,6 +108,16 @@ pub fn run(ctx: &mut Context, arg: u32) {
             szp(ctx, v);
         }
         emu::SALC => set_al(ctx, if cf { 0xff } else { 0 }),
+        emu::CPUID => {
+            // The host's answer minus what rehost does not translate.
+            let (leaf, sub) = (eax, ctx.reg(1));
+            let host = crate::translate::features::host_cpuid(leaf, sub);
+            let r = crate::translate::features::guest_cpuid(leaf, sub, host);
+            // eax, ebx, ecx, edx are registers 0, 3, 1, 2.
+            for (v, reg) in r.into_iter().zip([0, 3, 1, 2]) {
+                ctx.set_reg(reg, v);
+            }
+        }
         emu::BOUND => {
             // #BR is delivered as SIGSEGV by Linux.
             let reg = (arg >> 8) as usize & 7;

@@ -10,7 +10,8 @@
 //! | segment register moves         | rewrite  | `segment` (selectors from context)     |
 //! | inc/dec r32 (0x40-0x4f)        | rewrite  | FF /0, FF /1 forms                     |
 //! | int 0x80                       | runtime  | system call                            |
-//! | BCD, salc, into                | runtime  | `emulate` in the runtime               |
+//! | BCD, salc, into, cpuid         | runtime  | `emulate` in the runtime               |
+//! | features rehost does not translate | SIGILL | `features` (CPUID hides them too)    |
 //! | syscall/sysenter/far/priv.     | SIGILL   | as a kernel without them would         |
 //! | everything else iced decodes   | copy     | re-encoded for 64-bit (0x67 addressing)|
 //!
@@ -48,6 +49,7 @@ pub mod emu {
     pub const AAD: u32 = 6; // imm in bits 16..
     pub const SALC: u32 = 7;
     pub const BOUND: u32 = 8; // register in bits 8..11, 32-bit form in bit 11
+    pub const CPUID: u32 = 9;
 }
 
 /// Codes that encode in 64-bit mode but mean something else there.
@@ -67,6 +69,14 @@ const DIFFERENT_IN_64: &[Code] = &[
 pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
     let eip = i.ip32();
     let next = i.next_ip32();
+    if !super::features::code_translated(i.code())
+        || super::features::sigill_by_design(i.code()).is_some()
+    {
+        // A feature rehost does not translate (and CPUID does not
+        // advertise), or an instruction refused by design.
+        illegal(asm, eip);
+        return Ok(Flow::End);
+    }
     match i.flow_control() {
         FlowControl::UnconditionalBranch => {
             if matches!(i.op0_kind(), OpKind::NearBranch32 | OpKind::NearBranch16) {
@@ -168,6 +178,7 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
         Mnemonic::Aam => Some(emu::AAM | (i.immediate8() as u32) << 16),
         Mnemonic::Aad => Some(emu::AAD | (i.immediate8() as u32) << 16),
         Mnemonic::Salc => Some(emu::SALC),
+        Mnemonic::Cpuid => Some(emu::CPUID),
         _ => None,
     };
     if let Some(op) = emulated {
@@ -187,6 +198,12 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
             asm.ins(&Instruction::with1(code, i.op0_register()).unwrap())?;
             return Ok(Flow::Next);
         }
+        Code::Rdpid_r32 => {
+            // 64-bit mode only has the r64 form; TSC_AUX fits 32 bits.
+            let r = i.op0_register().full_register();
+            asm.ins(&Instruction::with1(Code::Rdpid_r64, r).unwrap())?;
+            return Ok(Flow::Next);
+        }
         Code::Bound_r32_m3232 | Code::Bound_r16_m1616 => {
             legacy::lower_bound(asm, i)?;
             return Ok(Flow::Next);
@@ -201,10 +218,11 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
         }
         _ => {}
     }
-    if matches!(i.code(), Code::Fxsave_m512byte) {
-        // 64-bit fxsave also stores xmm8-15 (bytes 288..415), which i386
-        // leaves untouched: load those bytes into xmm8-15 (never guest
-        // state) first, so the store writes them back unchanged.
+    if matches!(i.code(), Code::Fxsave_m512byte | Code::Xsave_mem) {
+        // 64-bit fxsave/xsave also store xmm8-15 (bytes 288..415 of the
+        // legacy region, present in every save area), which i386 leaves
+        // untouched: load those bytes into xmm8-15 (never guest state)
+        // first, so the store writes them back unchanged.
         for k in 0..8u32 {
             let mut ld = Instruction::with2(
                 Code::Movdqu_xmm_xmmm128,

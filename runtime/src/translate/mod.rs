@@ -9,6 +9,7 @@
 //! bytes only (plus the options), never of run-time state.
 
 pub mod asm;
+pub mod features;
 pub mod legacy;
 pub mod lower;
 pub mod segment;

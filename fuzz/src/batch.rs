@@ -163,10 +163,12 @@ impl Batch {
                     Ok(s) => Mask {
                         undef: s.undef,
                         skip: if strict { vec![] } else { s.scratch },
+                        regs: s.unknown,
                     },
                     Err(_) => Mask {
                         undef: !0,
                         skip: vec![(WIN, WIN + WIN_SIZE)],
+                        regs: !0,
                     },
                 };
                 match (n, g) {

@@ -183,6 +183,9 @@ pub fn fuzz(cfg: &Config, r: &mut Runner) -> Summary {
         let mut rng = Rng::new(batch_seed(cfg.seed, p));
         let left = (cfg.instructions - sum.subjects) as usize;
         let n = cfg.per_program.min(left.div_ceil(cfg.case_len).max(1));
+        // Program p continues the fault codes where p - 1 left off, from
+        // p alone (so a batch regenerates the same).
+        gen.next_fault = p as usize * cfg.per_program / gen.fault_every as usize;
         let batch = Batch::random(&mut rng, &mut gen, n, cfg.case_len);
         if batch.cases.iter().all(|c| c.items.is_empty()) {
             eprintln!("rehost-fuzz: the generator produced no instructions");

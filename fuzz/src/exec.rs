@@ -46,6 +46,8 @@ impl Mode {
 /// What a run produced.
 pub struct Output {
     pub records: Vec<Record>,
+    /// Everything the program wrote to stdout.
+    pub stdout: Vec<u8>,
     /// None for exit status 0, else a description ("killed by signal 11").
     pub failure: Option<String>,
     pub stderr: String,
@@ -245,6 +247,7 @@ impl Runner {
             .collect();
         Ok(Output {
             records,
+            stdout,
             failure,
             stderr,
         })

@@ -6,6 +6,7 @@
 //! | kind                               | native signal |
 //! |------------------------------------|---------------|
 //! | ud0/ud1/ud2                        | SIGILL        |
+//! | 0F 0D with registers (AMD hosts)   | SIGILL        |
 //! | int3, int1                         | SIGTRAP       |
 //! | into with OF=1, int n, hlt, cli, sti, port I/O | SIGSEGV |
 //! | bound out of range                 | SIGSEGV       |
@@ -36,6 +37,14 @@ pub fn is_fault_code(code: Code) -> bool {
             | M::Bound
     ) || matches!(code, Code::Int_imm8)
         || (code.op_code().is_input_output() && code.op_code().mode32())
+}
+
+/// 0F 0D with a register operand (`Reservednop_*_0F0D`).
+pub fn is_prefetch_group(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Reservednop_rm16_r16_0F0D | Code::Reservednop_rm32_r32_0F0D
+    )
 }
 
 /// A faulting item for `code` (a fault code, or div/idiv/aam/mov for the
@@ -111,6 +120,15 @@ pub fn build(rng: &mut Rng, code: Code, esp: u32) -> Option<Item> {
             }
         }
         C::Aam_imm8 => plain(Instruction::with1(code, 0u32).ok()?),
+        C::Reservednop_rm16_r16_0F0D | C::Reservednop_rm32_r32_0F0D => {
+            let r = pick_not(rng, &[]);
+            let r = if code == C::Reservednop_rm16_r16_0F0D {
+                Register::try_from(Register::AX as usize + r.number()).ok()?
+            } else {
+                r
+            };
+            plain(Instruction::with2(code, r, r).ok()?)
+        }
         C::Mov_r32_rm32 => {
             // Below the data segment, or far away: nothing is mapped there.
             let far = 0xc000_0000 + 4 * rng.below(1 << 20) as u32;

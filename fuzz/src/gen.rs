@@ -121,6 +121,9 @@ pub struct Generator {
     pub faults: Vec<Code>,
     /// One case in this many is a faulting case.
     pub fault_every: u64,
+    /// Faulting cases take the fault codes in turn, so every one runs
+    /// (the driver sets the start per program).
+    pub next_fault: usize,
     factory: InstructionInfoFactory,
 }
 
@@ -130,6 +133,7 @@ impl Generator {
             codes,
             faults: Vec::new(),
             fault_every: 64,
+            next_fault: 0,
             factory: InstructionInfoFactory::new(),
         }
     }
@@ -157,7 +161,8 @@ impl Generator {
         }
         let mut faulted = false;
         for _ in 0..if faults { 50 } else { 0 } {
-            let code = rng.pick(&self.faults);
+            let code = self.faults[self.next_fault % self.faults.len()];
+            self.next_fault += 1;
             if let Some(item) = crate::fault::build(rng, code, sim.esp).and_then(|i| i.normalize())
             {
                 items.push(item);

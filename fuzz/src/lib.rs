@@ -27,6 +27,7 @@ pub mod driver;
 pub mod exec;
 pub mod fault;
 pub mod flow;
+pub mod gather;
 pub mod gen;
 pub mod layout;
 pub mod memop;
@@ -40,6 +41,7 @@ pub mod sim;
 pub mod special;
 pub mod state;
 pub mod table;
+pub mod unsupported;
 
 use std::path::PathBuf;
 

@@ -152,14 +152,29 @@ fn main() {
             f.subjects()
         );
     }
+    let unsup = rehost_fuzz::unsupported::run(&mut r, &cfg.modes);
+    println!(
+        "unsupported codes: {} raise SIGILL at their EIP with CPUID hiding them, {} do not",
+        unsup.verified.len(),
+        unsup.failing.len()
+    );
+    for (c, why) in &unsup.failing {
+        println!("unsupported code misbehaves: {c:?}: {why}");
+    }
+    for p in &unsup.problems {
+        println!("unsupported check: {p}");
+    }
     if let Some(p) = coverage_out {
-        let text = coverage::table(&s, &cfg.known.codes);
+        let text = coverage::table(&s, &cfg.known.codes, &unsup);
         std::fs::write(&p, text).unwrap_or_else(|e| die(&format!("{}: {e}", p.display())));
         eprintln!("coverage table written to {}", p.display());
     }
-    exit(if s.findings.is_empty() && s.native_failures.is_empty() {
-        0
-    } else {
-        1
-    });
+    let unsup_ok = unsup.failing.is_empty() && unsup.problems.is_empty();
+    exit(
+        if s.findings.is_empty() && s.native_failures.is_empty() && unsup_ok {
+            0
+        } else {
+            1
+        },
+    );
 }

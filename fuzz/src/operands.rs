@@ -98,6 +98,10 @@ pub fn supported_kind(k: K) -> bool {
             | K::seg_rDI
             | K::seg_rBX_al
             | K::seg_reg
+            | K::mem_vsib32x
+            | K::mem_vsib32y
+            | K::mem_vsib64x
+            | K::mem_vsib64y
     )
 }
 
@@ -152,7 +156,7 @@ fn imm8(rng: &mut Rng) -> u32 {
 }
 
 /// Sets operand `i` of `ins` to a random immediate of kind `k`.
-fn immediate(rng: &mut Rng, ins: &mut Instruction, i: u32, k: K, second: bool) -> bool {
+pub fn immediate(rng: &mut Rng, ins: &mut Instruction, i: u32, k: K, second: bool) -> bool {
     let (kind, v) = match k {
         K::imm8 if second => (OpKind::Immediate8_2nd, imm8(rng)),
         K::imm8 => (OpKind::Immediate8, imm8(rng)),

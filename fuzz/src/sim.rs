@@ -28,6 +28,21 @@ pub struct Sim {
     /// the esp E of every pushf/popf (rehost's pushfq/popfq scratch), and
     /// the FPU IP/DP fields of fxsave/fnsave/fnstenv images.
     pub scratch: Vec<(u32, u32)>,
+    /// General registers (bit n: register number n) holding a value no
+    /// two runs agree on (rdtsc, rdrand, rdpid): never read, not compared.
+    pub unknown: u8,
+}
+
+/// Registers a non-deterministic instruction writes, with the flags it
+/// leaves unpredictable (rdrand/rdseed clear CF when the entropy source
+/// is drained).
+fn nondeterministic(code: Code) -> Option<u32> {
+    use Mnemonic as M;
+    match code.mnemonic() {
+        M::Rdtsc | M::Rdtscp | M::Rdpid => Some(RflagsBits::NONE),
+        M::Rdrand | M::Rdseed => Some(RflagsBits::CF),
+        _ => None,
+    }
 }
 
 fn is_write(a: OpAccess) -> bool {
@@ -48,12 +63,19 @@ fn string_elem(code: Code) -> u32 {
 
 /// Bytes of a stored FPU state that hold the FPU instruction and data
 /// pointers (with selectors and opcode): host addresses when translated.
-fn unspecified_fields(code: Code) -> Option<(u32, u32)> {
+///
+/// For xsave also: XSTATE_BV (bytes 512..520), whose bits for components
+/// in their initial state the CPU may set or clear (XINUSE tracking is
+/// implementation-specific and sees xmm8-15/ymm8-15 in 64-bit mode), and
+/// the upper halves of ymm8-15 (bytes 704..832), which a 64-bit xsave
+/// stores and a 32-bit one leaves alone.
+fn unspecified_fields(code: Code) -> &'static [(u32, u32)] {
     match code {
-        Code::Fxsave_m512byte => Some((8, 24)),
-        Code::Fnstenv_m28byte | Code::Fnsave_m108byte => Some((12, 28)),
-        Code::Fnstenv_m14byte | Code::Fnsave_m94byte => Some((6, 14)),
-        _ => None,
+        Code::Fxsave_m512byte => &[(8, 24)],
+        Code::Xsave_mem => &[(8, 24), (512, 520), (704, 832)],
+        Code::Fnstenv_m28byte | Code::Fnsave_m108byte => &[(12, 28)],
+        Code::Fnstenv_m14byte | Code::Fnsave_m94byte => &[(6, 14)],
+        _ => &[],
     }
 }
 
@@ -85,6 +107,7 @@ impl Sim {
             known: init.gprs.map(Some),
             undef: 0,
             scratch: Vec::new(),
+            unknown: 0,
         }
     }
 
@@ -155,7 +178,17 @@ impl Sim {
         }
         let stack = ins.code().op_code().is_stack_instruction();
         let mut written = Vec::new();
+        let mut unknown = self.unknown;
         for u in info.used_registers() {
+            let r = u.register();
+            if r.is_gpr() && self.unknown >> r.full_register32().number() & 1 != 0 {
+                if !matches!(u.access(), OpAccess::Write) {
+                    return Err("reads a non-deterministic register".into());
+                }
+                if r.is_gpr32() {
+                    unknown &= !(1 << r.number());
+                }
+            }
             if is_write(u.access()) {
                 let full = u.register().full_register32();
                 if full == Register::ESP && !stack {
@@ -170,10 +203,24 @@ impl Sim {
             if m.access() == OpAccess::NoMemAccess {
                 continue;
             }
+            if m.index().is_xmm() || m.index().is_ymm() {
+                // A gather: `gather` loads indices below MAX_INDEX just before.
+                let base = self
+                    .value(m.base())
+                    .ok_or("gather base unknown")?
+                    .wrapping_add(m.displacement()) as u32;
+                let hi = base.wrapping_add(crate::gather::MAX_INDEX * m.scale() + 8);
+                if base < WIN || hi > WIN + WIN_SIZE || hi < base {
+                    return Err(format!("gather {base:#x}..{hi:#x} leaves the window"));
+                }
+                continue;
+            }
             let a = m
                 .try_virtual_address(0, |r, _, _| self.value(r))
                 .ok_or("address depends on an unknown register")? as u32;
             let size = match m.memory_size().size() as u32 {
+                // x87, SSE and AVX components: `special` never asks for more.
+                0 if matches!(ins.code(), Code::Xsave_mem | Code::Xrstor_mem) => 832,
                 0 if elem != 0 => elem,
                 0 => 64,
                 s => s,
@@ -193,12 +240,14 @@ impl Sim {
             if lo < WIN || hi > WIN + WIN_SIZE || hi < lo {
                 return Err(format!("access {lo:#x}..{hi:#x} leaves the window"));
             }
-            if let Some((from, to)) = unspecified_fields(ins.code()) {
-                self.scratch.push((lo + from, lo + to));
-            }
             let reads = !matches!(m.access(), OpAccess::Write | OpAccess::CondWrite);
+            // xsave "reads" its area (iced: read-write) but only its header.
+            let reads = reads && ins.code() != Code::Xsave_mem;
             if reads && self.scratch.iter().any(|&(a, b)| lo < b && a < hi) {
                 return Err("reads bytes rehost may have used as scratch".into());
+            }
+            for &(from, to) in unspecified_fields(ins.code()) {
+                self.scratch.push((lo + from, lo + to));
             }
         }
         let before = self.esp;
@@ -226,8 +275,12 @@ impl Sim {
         for r in written {
             if r.is_gpr32() {
                 self.known[r.number()] = None;
+                if nondeterministic(ins.code()).is_some() {
+                    unknown |= 1 << r.number();
+                }
             }
         }
+        self.unknown = unknown;
         self.known[4] = Some(self.esp);
         match ins.code() {
             Code::Mov_r32_imm32 => {
@@ -242,6 +295,9 @@ impl Sim {
             ins.rflags_modified()
         };
         self.undef = (self.undef & !modified) | ins.rflags_undefined();
+        if let Some(f) = nondeterministic(ins.code()) {
+            self.undef |= f;
+        }
         Ok(())
     }
 }

@@ -73,6 +73,30 @@ pub fn build(rng: &mut Rng, code: Code, sim: &Sim) -> Option<Option<Item>> {
                 insn: Instruction::with1(code, m).ok()?,
             })
         }
+        C::Fxrstor_m512byte => Some(fxrstor(rng, code, sim.esp)?),
+        C::Fldenv_m14byte | C::Fldenv_m28byte | C::Frstor_m94byte | C::Frstor_m108byte => {
+            Some(fpu_env(rng, code, sim.esp)?)
+        }
+        C::Xsave_mem | C::Xrstor_mem => Some(xsave(rng, code, sim.esp)?),
+        C::Lds_r32_m1632 | C::Les_r32_m1632 | C::Lfs_r32_m1632 | C::Lgs_r32_m1632 => {
+            Some(far_load(rng, code, sim.esp)?)
+        }
+        C::Lss_r32_m1632 | C::Lds_r16_m1616 | C::Les_r16_m1616 | C::Lfs_r16_m1616 => {
+            Some(far_load(rng, code, sim.esp)?)
+        }
+        C::Lgs_r16_m1616 | C::Lss_r16_m1616 => Some(far_load(rng, code, sim.esp)?),
+        C::Xgetbv => Some(Item {
+            pre: vec![mov(Register::ECX, 0)], // XCR0; other indices may #GP
+            insn: Instruction::with(code),
+        }),
+        C::Reservednop_rm16_r16_0F0D | C::Reservednop_rm32_r32_0F0D => {
+            // With a register operand AMD CPUs raise #UD (the PREFETCH group).
+            let it = crate::operands::build(rng, code, sim.esp)?;
+            (it.insn.op1_kind() == iced_x86::OpKind::Memory
+                || it.insn.op0_kind() == iced_x86::OpKind::Memory)
+                .then_some(it)
+        }
+        _ if crate::gather::is_gather(code) => crate::gather::build(rng, code),
         C::Jmp_rm32 | C::Call_rm32 => indirect(rng, code, sim.esp),
         C::Mov_Sreg_rm16 | C::Mov_Sreg_r32m16 => sreg_mov(rng, code, sim.esp),
         C::Popw_ES | C::Popd_ES | C::Popw_SS | C::Popd_SS | C::Popw_DS | C::Popd_DS => {
@@ -372,4 +396,110 @@ fn string(rng: &mut Rng, code: Code) -> Option<Item> {
         pre.push(mov(Register::ECX, rng.below(17) as u32));
     }
     Some(Item { pre, insn: ins })
+}
+
+/// A 16-aligned address with `size` bytes of room in the data half.
+fn area(rng: &mut Rng, size: u32) -> u32 {
+    WIN + MARGIN + 16 * rng.below(((WIN_SIZE / 2 - size - 2 * MARGIN) / 16) as u64) as u32
+}
+
+/// An x87 control word with every exception masked (random precision and
+/// rounding), and a status word without the error-summary and busy bits,
+/// so no later instruction raises #MF.
+fn fpu_words(rng: &mut Rng) -> (u32, u32) {
+    let cw = 0x7f | rng.pick(&[0u32, 2, 3]) << 8 | (rng.below(4) as u32) << 10;
+    (cw, rng.u32() & 0x7f7f)
+}
+
+/// fldenv/frstor of an image whose other bytes (tags, pointers, registers)
+/// are the window's random bytes.
+fn fpu_env(rng: &mut Rng, code: Code, esp: u32) -> Option<Item> {
+    let size = code.op_code().memory_size().size() as u32;
+    let a = area(rng, size);
+    let (cw, sw) = fpu_words(rng);
+    // 16-bit images (14/94 bytes) keep the words 2 bytes apart, 32-bit 4.
+    let step = if matches!(code, Code::Fldenv_m14byte | Code::Frstor_m94byte) {
+        2
+    } else {
+        4
+    };
+    let mut pre = vec![store(a, cw, 2), store(a + step, sw, 2)];
+    let m = form(rng, a, esp, &[], &mut pre);
+    Some(Item {
+        pre,
+        insn: Instruction::with1(code, m).ok()?,
+    })
+}
+
+/// fxrstor of a random image with valid FCW/FSW and MXCSR (reserved MXCSR
+/// bits set would #GP).
+fn fxrstor(rng: &mut Rng, code: Code, esp: u32) -> Option<Item> {
+    let a = area(rng, 512);
+    let (cw, sw) = fpu_words(rng);
+    let mxcsr = 0x1f80 | (rng.below(4) as u32) << 13 | (rng.u32() & 0x807f);
+    let mut pre = vec![
+        store(a, cw, 2),
+        store(a + 2, sw, 2),
+        store(a + 24, mxcsr, 4),
+    ];
+    let m = form(rng, a, esp, &[], &mut pre);
+    Some(Item {
+        pre,
+        insn: Instruction::with1(code, m).ok()?,
+    })
+}
+
+/// xsave/xrstor of the x87, SSE and AVX components (a random subset in
+/// edx:eax), in the one 64-aligned 832-byte area the data half holds. For
+/// xrstor the image gets a valid header (XSTATE_BV a random subset,
+/// XCOMP_BV and the reserved bytes zero), FCW/FSW and MXCSR.
+fn xsave(rng: &mut Rng, code: Code, esp: u32) -> Option<Item> {
+    let a = (WIN + MARGIN + 63) & !63;
+    debug_assert!(a + 832 + MARGIN <= WIN_DATA_END);
+    let rfbm = rng.below(8) as u32;
+    let mut pre = vec![mov(Register::EAX, rfbm), mov(Register::EDX, 0)];
+    if code == Code::Xrstor_mem {
+        let (cw, sw) = fpu_words(rng);
+        let mxcsr = 0x1f80 | (rng.below(4) as u32) << 13 | (rng.u32() & 0x807f);
+        pre.extend([
+            store(a, cw, 2),
+            store(a + 2, sw, 2),
+            store(a + 24, mxcsr, 4),
+        ]);
+        pre.push(store(a + 512, rng.below(8) as u32, 4));
+        for off in (516..576).step_by(4) {
+            pre.push(store(a + off, 0, 4));
+        }
+    }
+    let m = form(rng, a, esp, &[Register::EAX, Register::EDX], &mut pre);
+    Some(Item {
+        pre,
+        insn: Instruction::with1(code, m).ok()?,
+    })
+}
+
+/// lds/les/lfs/lgs/lss of a far pointer in the window: a random offset and
+/// a selector the segment accepts (the flat user data selector 0x2b; for
+/// fs/gs also the null selector).
+fn far_load(rng: &mut Rng, code: Code, esp: u32) -> Option<Item> {
+    use iced_x86::Mnemonic as M;
+    let wide = code.op_code().operand_size() == 32;
+    let sel = match code.mnemonic() {
+        M::Lfs | M::Lgs if rng.chance(1, 2) => 0,
+        _ => 0x2b,
+    };
+    let a = address(rng, 8);
+    let off = if wide { 4 } else { 2 };
+    let mut pre = vec![store(a, rng.u32(), off), store(a + off, sel, 2)];
+    let m = form(rng, a, esp, &[], &mut pre);
+    let r32 = pick_not(rng, &[Register::ESP]);
+    let r = if wide {
+        r32
+    } else {
+        Register::try_from(Register::AX as usize + r32.number()).ok()?
+    };
+    Some(Item {
+        pre,
+        insn: Instruction::with2(code, r, m).ok()?,
+    })
 }

@@ -9,6 +9,10 @@
 //! exclusion list says why in words, because the coverage table prints it.
 
 use iced_x86::{Code, CpuidFeature, EncodingKind, FlowControl, Mnemonic, OpCodeOperandKind as K};
+pub use rehost_runtime::translate::features::host_has;
+use rehost_runtime::translate::features::{
+    code_translated, nop_space, sigill_by_design, translated,
+};
 
 /// Whether the fuzzer generates a `Code`, and why not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +20,9 @@ pub enum Class {
     Generate,
     /// Generated only as the faulting last item of a case (`fault`).
     Fault,
+    /// rehost raises SIGILL on purpose, and CPUID does not advertise the
+    /// feature (checked by `unsupported`); or another CPU's encoding.
+    Unsupported(&'static str),
     NotFuzzed(&'static str),
 }
 
@@ -50,33 +57,31 @@ pub fn generated() -> Vec<Code> {
 
 pub fn classify(code: Code) -> Class {
     let oc = code.op_code();
-    if oc.decoder_option() != 0 {
-        return Class::NotFuzzed("decoded only with a non-default decoder option (other CPUs)");
+    if other_cpu(code) {
+        return Class::Unsupported(
+            "another CPU's encoding (iced decodes it only with a non-default option); rehost decodes these bytes as this CPU does",
+        );
     }
-    match oc.encoding() {
-        EncodingKind::EVEX => return Class::NotFuzzed("EVEX (AVX-512) not yet fuzzed"),
-        EncodingKind::Legacy | EncodingKind::VEX => {}
-        _ => {
-            if !code.cpuid_features().iter().all(|&f| host_has(f)) {
-                return Class::NotFuzzed("host CPU lacks the feature");
-            }
-            return Class::NotFuzzed("XOP/3DNow! not yet fuzzed");
-        }
+    if let Some(why) = sigill_by_design(code) {
+        return Class::Unsupported(why);
+    }
+    if !code_translated(code) {
+        return Class::Unsupported(untranslated_reason(code));
     }
     for &f in code.cpuid_features() {
-        if !host_has(f) {
+        if !host_has(f) && !nop_space(code) {
             return Class::NotFuzzed("host CPU lacks the feature");
-        }
-        if !known_feature(f) {
-            return Class::NotFuzzed("CPUID feature not in the fuzzed set");
         }
     }
     if oc.fwait() {
         return Class::NotFuzzed(
-            "fwait + the no-wait form: decoded as two instructions, both fuzzed",
+            "fwait + the no-wait form: decoded as two instructions, each fuzzed (see `coverage`)",
         );
     }
     if crate::fault::is_fault_code(code) {
+        return Class::Fault;
+    }
+    if crate::fault::is_prefetch_group(code) && prefetch_group_faults() {
         return Class::Fault;
     }
     if let Some(why) = excluded(code) {
@@ -115,167 +120,57 @@ fn excluded(code: Code) -> Option<&'static str> {
     use Mnemonic as M;
     Some(match code.mnemonic() {
         M::Cpuid => "CPUID is answered by rehost, not fuzzed",
-        M::Rdtsc | M::Rdtscp | M::Rdpmc | M::Rdrand | M::Rdseed | M::Rdpid | M::Rdpru => {
-            "non-deterministic result"
-        }
-        M::Xgetbv | M::Rdpkru | M::Wrpkru => "reads host configuration",
-        M::Sldt | M::Str | M::Smsw | M::Sgdt | M::Sidt | M::Lar | M::Lsl | M::Verr | M::Verw => {
-            "descriptor-table query (answer differs by design)"
-        }
         M::Lds | M::Les | M::Lfs | M::Lgs | M::Lss => "far pointer load (segment load)",
-        M::Xsave | M::Xsave64 | M::Xsaveopt | M::Xsaveopt64 | M::Xsavec | M::Xsavec64 => {
-            "XSAVE area (host format) not yet fuzzed"
-        }
-        M::Xsaves | M::Xsaves64 | M::Xrstor | M::Xrstor64 | M::Xrstors | M::Xrstors64 => {
-            "XSAVE area (host format) not yet fuzzed"
-        }
-        M::Fxrstor | M::Fxrstor64 | M::Fxsave64 => {
-            "loads or stores a whole fxsave area: not yet fuzzed"
-        }
-        M::Frstor | M::Fldenv => "loads an x87 environment: not yet fuzzed",
-        M::Monitor | M::Mwait | M::Monitorx | M::Mwaitx | M::Clzero => {
-            "address in eax or waits: not yet fuzzed"
-        }
-        M::Arpl => "SIGILL by design in rehost (arpl)",
-        M::Enqcmd | M::Enqcmds | M::Movdir64b | M::Movdiri => "host CPU lacks the feature",
         M::Cmpxchg16b => "64-bit only",
-        M::Reservednop if format!("{code:?}").ends_with("0F0D") => {
-            "0F 0D is the PREFETCH group on AMD (#UD with registers)"
-        }
         _ => return None,
     })
 }
 
-/// Features whose instructions the generator may produce.
-fn known_feature(f: CpuidFeature) -> bool {
+/// The reason an untranslated code is unsupported: its first feature
+/// rehost does not translate.
+fn untranslated_reason(code: Code) -> &'static str {
     use CpuidFeature as F;
-    matches!(
-        f,
-        F::INTEL8086
-            | F::INTEL186
-            | F::INTEL286
-            | F::INTEL386
-            | F::INTEL486
-            | F::FPU
-            | F::FPU287
-            | F::FPU387
-            | F::CMOV
-            | F::CX8
-            | F::MMX
-            | F::SSE
-            | F::SSE2
-            | F::SSE3
-            | F::SSSE3
-            | F::SSE4_1
-            | F::SSE4_2
-            | F::SSE4A
-            | F::POPCNT
-            | F::LZCNT
-            | F::BMI1
-            | F::BMI2
-            | F::ADX
-            | F::AES
-            | F::PCLMULQDQ
-            | F::AVX
-            | F::AVX2
-            | F::FMA
-            | F::F16C
-            | F::MOVBE
-            | F::MULTIBYTENOP
-            | F::PAUSE
-            | F::CLFSH
-            | F::CLFLUSHOPT
-            | F::CLWB
-            | F::PREFETCHW
-            | F::SHA
-            | F::GFNI
-            | F::VAES
-            | F::VPCLMULQDQ
-            | F::AVX_VNNI
-            | F::CPUID
-            | F::FXSR
-    )
+    let f = code
+        .cpuid_features()
+        .iter()
+        .copied()
+        .find(|&f| !translated(f))
+        .unwrap_or(F::INTEL8086);
+    let name = format!("{f:?}");
+    if name.starts_with("AVX512") || code.op_code().encoding() == EncodingKind::EVEX {
+        "AVX-512 (EVEX, opmask registers): SIGILL, CPUID hides it"
+    } else if name.starts_with("AMX") {
+        "AMX tiles: SIGILL, CPUID hides it"
+    } else if matches!(f, F::D3NOW | F::D3NOWEXT | F::XOP | F::FMA4 | F::TBM) {
+        "another vendor's extension (3DNow!, XOP, FMA4, TBM): SIGILL, CPUID hides it"
+    } else if name.starts_with("PADLOCK")
+        || name.starts_with("CYRIX")
+        || name.starts_with("CENTAUR")
+    {
+        "VIA/Cyrix extension: SIGILL, CPUID hides it"
+    } else if matches!(f, F::SYSCALL | F::SEP) {
+        "syscall/sysenter (the i386 ABI is int 0x80): SIGILL, CPUID hides it"
+    } else {
+        "system or device feature rehost does not model (TSX, MPX, CET, PKU, MONITOR, ...): \
+         SIGILL, CPUID hides it"
+    }
 }
 
-fn cpuid(leaf: u32, sub: u32) -> [u32; 4] {
-    let r = std::arch::x86_64::__cpuid_count(leaf, sub);
-    [r.eax, r.ebx, r.ecx, r.edx]
+/// An encoding only other CPUs have: decoded by iced only with a
+/// non-default option, or 8086-only (`pop cs`).
+/// Also AMD's `ud0` without a ModRM byte, which iced's default decoder
+/// reads as the Intel form (every CPU faults on both anyway).
+pub fn other_cpu(code: Code) -> bool {
+    code.op_code().decoder_option() != 0
+        || code
+            .cpuid_features()
+            .contains(&CpuidFeature::INTEL8086_ONLY)
+        || code == Code::Ud0
 }
 
-/// Does this host CPU have `f`? Unknown features answer false.
-pub fn host_has(f: CpuidFeature) -> bool {
-    use CpuidFeature as F;
-    macro_rules! det {
-        ($t:tt) => {
-            std::arch::is_x86_feature_detected!($t)
-        };
-    }
-    match f {
-        F::INTEL8086 | F::INTEL186 | F::INTEL286 | F::INTEL386 | F::INTEL486 => true,
-        F::FPU | F::FPU287 | F::FPU387 | F::CMOV | F::CX8 | F::MULTIBYTENOP | F::PAUSE => true,
-        F::CLFSH | F::CPUID => true,
-        F::FXSR => det!("fxsr"),
-        F::MMX => det!("mmx"),
-        F::SSE => det!("sse"),
-        F::SSE2 => det!("sse2"),
-        F::SSE3 => det!("sse3"),
-        F::SSSE3 => det!("ssse3"),
-        F::SSE4_1 => det!("sse4.1"),
-        F::SSE4_2 => det!("sse4.2"),
-        F::SSE4A => det!("sse4a"),
-        F::POPCNT => det!("popcnt"),
-        F::LZCNT => det!("lzcnt"),
-        F::BMI1 => det!("bmi1"),
-        F::BMI2 => det!("bmi2"),
-        F::ADX => det!("adx"),
-        F::AES => det!("aes"),
-        F::PCLMULQDQ => det!("pclmulqdq"),
-        F::AVX => det!("avx"),
-        F::AVX2 => det!("avx2"),
-        F::FMA => det!("fma"),
-        F::F16C => det!("f16c"),
-        F::MOVBE => det!("movbe"),
-        F::SHA => det!("sha"),
-        F::GFNI => det!("gfni"),
-        F::VAES => det!("vaes"),
-        F::VPCLMULQDQ => det!("vpclmulqdq"),
-        F::AVX_VNNI => det!("avxvnni"),
-        F::AVX512F => det!("avx512f"),
-        F::AVX512BW => det!("avx512bw"),
-        F::AVX512DQ => det!("avx512dq"),
-        F::AVX512VL => det!("avx512vl"),
-        F::AVX512CD => det!("avx512cd"),
-        F::AVX512_IFMA => det!("avx512ifma"),
-        F::AVX512_VBMI => det!("avx512vbmi"),
-        F::AVX512_VBMI2 => det!("avx512vbmi2"),
-        F::AVX512_VNNI => det!("avx512vnni"),
-        F::AVX512_BITALG => det!("avx512bitalg"),
-        F::AVX512_VPOPCNTDQ => det!("avx512vpopcntdq"),
-        F::AVX512_BF16 => det!("avx512bf16"),
-        F::AVX512_VP2INTERSECT => det!("avx512vp2intersect"),
-        F::AVX512_FP16 => det!("avx512fp16"),
-        F::RDRAND => det!("rdrand"),
-        F::RDSEED => det!("rdseed"),
-        F::XSAVE => det!("xsave"),
-        F::XSAVEOPT => det!("xsaveopt"),
-        F::XSAVEC => det!("xsavec"),
-        F::XSAVES => det!("xsaves"),
-        F::RTM => det!("rtm"),
-        F::MONITOR => cpuid(1, 0)[2] & (1 << 3) != 0,
-        F::MONITORX => cpuid(0x8000_0001, 0)[2] & (1 << 29) != 0,
-        F::CLZERO => cpuid(0x8000_0008, 0)[1] & 1 != 0,
-        F::RDPID => cpuid(7, 0)[2] & (1 << 22) != 0,
-        F::PKU => cpuid(7, 0)[2] & (1 << 3) != 0,
-        F::RDTSCP => cpuid(0x8000_0001, 0)[3] & (1 << 27) != 0,
-        F::TSC | F::SEP | F::SYSCALL => true,
-        F::CLFLUSHOPT => cpuid(7, 0)[1] & (1 << 23) != 0,
-        F::CLWB => cpuid(7, 0)[1] & (1 << 24) != 0,
-        F::PREFETCHW => cpuid(0x8000_0001, 0)[2] & (1 << 8) != 0,
-        F::D3NOW => cpuid(0x8000_0001, 0)[3] & (1 << 31) != 0,
-        F::D3NOWEXT => cpuid(0x8000_0001, 0)[3] & (1 << 30) != 0,
-        F::XOP => cpuid(0x8000_0001, 0)[2] & (1 << 11) != 0,
-        F::TBM => cpuid(0x8000_0001, 0)[2] & (1 << 21) != 0,
-        F::FMA4 => cpuid(0x8000_0001, 0)[2] & (1 << 16) != 0,
-        _ => false,
-    }
+/// On AMD CPUs 0F 0D with a register operand raises #UD (it is the
+/// PREFETCH group there); on Intel CPUs it is a NOP.
+pub fn prefetch_group_faults() -> bool {
+    let r = std::arch::x86_64::__cpuid(0);
+    (r.ebx, r.edx, r.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163) // "AuthenticAMD"
 }

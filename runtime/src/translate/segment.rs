@@ -8,7 +8,7 @@
 //! runtime, which updates the bases; selector reads return i386 values.
 
 use super::asm::{Asm, EncodeError};
-use crate::abi::{Reason, CTX_SEL};
+use crate::abi::{Reason, CTX_SCRATCH, CTX_SEL};
 use iced_x86::{Code, Instruction, MemoryOperand, OpKind, Register};
 
 /// The memory operand index of `i`, if it has one.
@@ -104,7 +104,7 @@ pub fn sreg_index(r: Register) -> Option<usize> {
 /// Load the selector in r11 into segment register `idx` (the runtime
 /// checks it and sets the base the translated code uses).
 fn load_segment(asm: &mut Asm, idx: u32, eip: u32) -> Result<(), EncodeError> {
-    let scratch = MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64);
+    let scratch = MemoryOperand::with_base_displ(Register::R15, CTX_SCRATCH as i64);
     asm.ins(&Instruction::with2(Code::Mov_rm64_r64, scratch, Register::R11).unwrap())?;
     asm.runtime_call(Reason::LoadSegment, idx, eip);
     Ok(())
@@ -209,12 +209,66 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
                 )
                 .unwrap(),
             )?;
-            asm.adjust_esp(if is_popw(i.code()) { 2 } else { 4 });
+            // esp moves only once the runtime accepted the selector, so a
+            // bad one faults with the guest state untouched.
             load_segment(asm, idx, eip)?;
+            asm.adjust_esp(if is_popw(i.code()) { 2 } else { 4 });
             Ok(true)
         }
         _ => Ok(false),
     }
+}
+
+/// The segment register and offset width of a far-pointer load
+/// (`lds/les/lfs/lgs/lss r, m16:16|m16:32`), if `c` is one.
+pub fn far_load(c: Code) -> Option<(Register, bool)> {
+    Some(match c {
+        Code::Lds_r32_m1632 => (Register::DS, true),
+        Code::Les_r32_m1632 => (Register::ES, true),
+        Code::Lfs_r32_m1632 => (Register::FS, true),
+        Code::Lgs_r32_m1632 => (Register::GS, true),
+        Code::Lss_r32_m1632 => (Register::SS, true),
+        Code::Lds_r16_m1616 => (Register::DS, false),
+        Code::Les_r16_m1616 => (Register::ES, false),
+        Code::Lfs_r16_m1616 => (Register::FS, false),
+        Code::Lgs_r16_m1616 => (Register::GS, false),
+        Code::Lss_r16_m1616 => (Register::SS, false),
+        _ => return None,
+    })
+}
+
+/// `lds/les/lfs/lgs/lss r, m16:16|m16:32`: read the offset, then the
+/// selector after it (at +2 or +4), both before anything changes; the
+/// runtime loads the selector as for `mov sreg` (a bad one raises SIGSEGV
+/// at this instruction with the guest state untouched); only then is the
+/// offset written to the register, which may have been part of the address.
+/// The offset waits in the upper half of the context's scratch slot, since
+/// the runtime call clobbers r9-r11.
+pub fn lower_far_load(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<(), EncodeError> {
+    let Some((sreg, wide)) = far_load(i.code()) else {
+        return Err(EncodeError(format!("not a far load: {:?}", i.code())));
+    };
+    super::legacy::lea_operand(asm, i)?;
+    let at = |d: i64| MemoryOperand::with_base_displ(Register::R11D, d);
+    let ctx = |d: usize| MemoryOperand::with_base_displ(Register::R15, (CTX_SCRATCH + d) as i64);
+    let (offset_ld, sel_at) = if wide {
+        (Code::Mov_r32_rm32, 4)
+    } else {
+        (Code::Movzx_r32_rm16, 2)
+    };
+    asm.ins(&Instruction::with2(offset_ld, Register::R10D, at(0)).unwrap())?;
+    asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, at(sel_at)).unwrap())?;
+    asm.ins(&Instruction::with2(Code::Mov_rm64_r64, ctx(0), Register::R11).unwrap())?;
+    asm.ins(&Instruction::with2(Code::Mov_rm32_r32, ctx(4), Register::R10D).unwrap())?;
+    let idx = sreg_index(sreg).unwrap_or(3) as u32;
+    asm.runtime_call(Reason::LoadSegment, idx, eip);
+    let dst = i.op0_register();
+    let st = if wide {
+        Instruction::with2(Code::Mov_r32_rm32, dst, ctx(4))
+    } else {
+        Instruction::with2(Code::Mov_r16_rm16, dst, ctx(4))
+    };
+    asm.ins(&st.unwrap())
 }
 
 /// Copy `src`'s memory operand (base, index, scale, displacement, segment)

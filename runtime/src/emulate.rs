@@ -3,7 +3,8 @@
 //! instructions that must end the guest with a signal.
 //!
 //! Invariant: each operation changes exactly the guest state the i386 manual
-//! says it changes, in the saved `Context` (the stubs restore it afterwards).
+//! says it changes, in the saved `Context` (the stubs restore it afterwards),
+//! or none of it when it faults (`Fault`, delivered by the dispatcher).
 
 use crate::abi::{seg, Context, GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN};
 use crate::translate::lower::emu;
@@ -36,9 +37,26 @@ fn set(ctx: &mut Context, flag: u64, on: bool) {
     }
 }
 
+/// A fault an emulated instruction raises, as the i386 kernel reports it:
+/// the signal, its `si_code` and `si_addr`, at the instruction (`ctx.eip`),
+/// with the guest state unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub sig: i32,
+    pub code: i32,
+    pub addr: u32,
+}
+
+/// #GP and #BR: SIGSEGV with SI_KERNEL and no address.
+const GP: Fault = Fault {
+    sig: libc::SIGSEGV,
+    code: 0x80,
+    addr: 0,
+};
+
 /// Carry out the emulated instruction `arg` (`translate::lower::emu`; bits
 /// 8.. hold an immediate).
-pub fn run(ctx: &mut Context, arg: u32) {
+pub fn run(ctx: &mut Context, arg: u32) -> Result<(), Fault> {
     let op = arg & 0xff;
     let imm = (arg >> 8) as u8;
     let eax = ctx.reg(0);
@@ -95,7 +113,12 @@ pub fn run(ctx: &mut Context, arg: u32) {
         }
         emu::AAM => {
             if imm == 0 {
-                raise(libc::SIGFPE);
+                // #DE: FPE_INTDIV at the instruction.
+                return Err(Fault {
+                    sig: libc::SIGFPE,
+                    code: 1,
+                    addr: ctx.eip as u32,
+                });
             }
             let (q, r) = (al / imm, al % imm);
             set_ax(ctx, (q as u16) << 8 | r as u16);
@@ -128,16 +151,17 @@ pub fn run(ctx: &mut Context, arg: u32) {
                 }
             };
             if !in_range {
-                raise(libc::SIGSEGV);
+                return Err(GP);
             }
         }
         _ => crate::fatal(&format!("unknown emulated operation {op}")),
     }
+    Ok(())
 }
 
 /// `mov sreg, x` / `pop sreg`: check the selector as an i386 kernel's GDT
 /// would and set the segment base the translated code uses.
-pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) {
+pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) -> Result<(), Fault> {
     let entry = (sel >> 3) as u32;
     let ok_flat = sel == crate::abi::SEL_DS || sel == crate::abi::SEL_CS;
     let base = match idx {
@@ -167,8 +191,9 @@ pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) {
                 seg::FS => ctx.fs_base = b as u64,
                 _ => {}
             }
+            Ok(())
         }
-        None => raise(libc::SIGSEGV),
+        None => Err(GP),
     }
 }
 

@@ -39,6 +39,9 @@ pub fn is_addr16(i: &Instruction) -> bool {
 /// memory operand at `[r11d]`; a segment override is kept for `fixup_segment`.
 pub fn fixup_addr16(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
     use Register::*;
+    if i.code() == Code::Xlat_m8 {
+        return super::segment::fixup_xlat(asm, i);
+    }
     let wide = |r: Register| if r == None { None } else { r.full_register32() };
     let (b, x) = (wide(i.memory_base()), wide(i.memory_index()));
     let d = i.memory_displacement64() as u16 as i32;

@@ -51,6 +51,9 @@ pub fn normalize_moffs(i: &Instruction) -> Instruction {
 /// If `i`'s memory operand goes through `fs:`/`gs:`, emit the address
 /// computation into r11d and point the operand at `[r11d]`.
 pub fn fixup_segment(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
+    if i.code() == Code::Xlat_m8 {
+        return fixup_xlat(asm, i);
+    }
     if super::legacy::is_addr16(i) {
         return super::legacy::fixup_addr16(asm, i);
     }
@@ -85,6 +88,27 @@ pub fn fixup_segment(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeErr
     i.set_memory_displacement64(0);
     i.set_memory_displ_size(0);
     i.set_segment_prefix(Register::None);
+    Ok(())
+}
+
+/// `xlat` with an fs/gs override or 16-bit addressing: its operand
+/// `[ebx + al]` (`[bx + al]` mod 2^16) has an 8-bit index no lea takes, so
+/// the address is computed into r11d and `i` becomes `mov al, [r11d]`
+/// (same effect, no flags either).
+pub fn fixup_xlat(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
+    use Register::*;
+    asm.ins(&Instruction::with2(Code::Movzx_r32_rm8, R11D, AL).unwrap())?;
+    asm.lea32_bi(R11D, EBX, R11D, 1, 0);
+    if super::legacy::is_addr16(i) {
+        asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, R11D, R11W).unwrap())?;
+    }
+    match i.memory_segment() {
+        GS => asm.lea32_bi(R11D, R11D, R12D, 1, 0),
+        FS => asm.lea32_bi(R11D, R11D, R13D, 1, 0),
+        _ => {}
+    }
+    let m = MemoryOperand::with_base_displ(R11D, 0);
+    *i = Instruction::with2(Code::Mov_r8_rm8, AL, m).unwrap();
     Ok(())
 }
 

@@ -143,6 +143,9 @@ fn load_selector(asm: &mut Asm, sreg: Register) -> Result<(), EncodeError> {
 
 /// Lower segment-register instructions; returns false if `i` is not one.
 pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, EncodeError> {
+    if i.is_string_instruction() {
+        return lower_string_segment(asm, i);
+    }
     match i.code() {
         // mov r/m16|r32, sreg: read the guest-visible selector.
         Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg => {
@@ -293,6 +296,47 @@ pub fn lower_far_load(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<(), En
         Instruction::with2(Code::Mov_r16_rm16, dst, ctx(4))
     };
     asm.ins(&st.unwrap())
+}
+
+/// String instructions: their implicit operands are not `OpKind::Memory`,
+/// so the copy class would keep an fs/gs override and run it against the
+/// host segment base (the host's own TLS for fs:). A `ds:esi` operand
+/// (movs, lods, cmps, outs) with an fs/gs override runs on `esi + base`
+/// (32-bit wrap-around), esi moved back afterwards, all flag-free; rep
+/// forms included. (A fault inside shows esi with the base added.)
+/// 16-bit addressing (si/di/cx, 0x67) has no 64-bit form: SIGILL.
+/// Returns false for the plain forms, which the copy class handles.
+fn lower_string_segment(asm: &mut Asm, i: &Instruction) -> Result<bool, EncodeError> {
+    use Register::*;
+    let kinds: Vec<OpKind> = (0..i.op_count()).map(|k| i.op_kind(k)).collect();
+    if kinds.iter().any(|k| {
+        matches!(
+            k,
+            OpKind::MemorySegSI | OpKind::MemorySegDI | OpKind::MemoryESDI
+        )
+    }) {
+        return Err(EncodeError(
+            "string instruction with 16-bit addressing".into(),
+        ));
+    }
+    let base = match i.segment_prefix() {
+        GS => R12D,
+        FS => R13D,
+        _ => return Ok(false),
+    };
+    if !kinds.contains(&OpKind::MemorySegESI) {
+        return Ok(false); // es:edi cannot be overridden: the prefix is ignored
+    }
+    // r10d = -base
+    asm.mov_rr(R10D, base);
+    asm.ins(&Instruction::with1(Code::Not_rm32, R10D).unwrap())?;
+    asm.lea32(R10D, R10D, 1);
+    asm.lea32_bi(ESI, ESI, base, 1, 0);
+    let mut c = *i;
+    c.set_segment_prefix(None);
+    asm.ins(&c)?;
+    asm.lea32_bi(ESI, ESI, R10D, 1, 0);
+    Ok(true)
 }
 
 /// Copy `src`'s memory operand (base, index, scale, displacement, segment)

@@ -406,6 +406,7 @@ snippet_tests!(
     farptr,
     into,
     loops,
+    misc,
     pusha,
     pushf,
     sreg,

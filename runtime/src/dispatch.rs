@@ -156,13 +156,15 @@ fn runtime_call(ctx: &mut Context) -> u64 {
                     None => ctx.resume,
                 }
             }
-            Some(Reason::Emulate) => {
-                crate::emulate::run(ctx, arg);
-                ctx.resume
-            }
+            Some(Reason::Emulate) => match crate::emulate::run(ctx, arg) {
+                Ok(()) => ctx.resume,
+                Err(f) => emulated_fault(ctx, f),
+            },
             Some(Reason::LoadSegment) => {
-                crate::emulate::load_segment(ctx, arg as usize, ctx.scratch as u16);
-                ctx.resume
+                match crate::emulate::load_segment(ctx, arg as usize, ctx.scratch as u16) {
+                    Ok(()) => ctx.resume,
+                    Err(f) => emulated_fault(ctx, f),
+                }
             }
             Some(Reason::TraceBlock) => {
                 let eip = ctx.eip as u32;
@@ -182,6 +184,15 @@ fn runtime_call(ctx: &mut Context) -> u64 {
             }
             None => crate::fatal(&format!("bad runtime call {reason:#x}")),
         },
+    }
+}
+
+/// An emulated instruction faulted: the guest handler runs, or the guest
+/// dies of the signal as natively.
+fn emulated_fault(ctx: &mut Context, f: crate::emulate::Fault) -> u64 {
+    match crate::signal::deliver_sync_info(ctx, f.sig, f.code, f.addr) {
+        Some(eip) => jit::host_code_for(eip),
+        None => crate::emulate::raise(f.sig),
     }
 }
 

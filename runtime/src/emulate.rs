@@ -4,7 +4,8 @@
 //! instructions that must end the guest with a signal.
 //!
 //! Invariant: each operation changes exactly the guest state the i386 manual
-//! says it changes, in the saved `Context` (the stubs restore it afterwards).
+//! says it changes, in the saved `Context` (the stubs restore it afterwards),
+//! or none of it when it faults (`Fault`, delivered by the dispatcher).
 
 use crate::abi::{seg, Context, GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN};
 use crate::translate::lower::emu;
@@ -37,9 +38,26 @@ fn set(ctx: &mut Context, flag: u64, on: bool) {
     }
 }
 
+/// A fault an emulated instruction raises, as the i386 kernel reports it:
+/// the signal, its `si_code` and `si_addr`, at the instruction (`ctx.eip`),
+/// with the guest state unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub sig: i32,
+    pub code: i32,
+    pub addr: u32,
+}
+
+/// #GP and #BR: SIGSEGV with SI_KERNEL and no address.
+const GP: Fault = Fault {
+    sig: libc::SIGSEGV,
+    code: 0x80,
+    addr: 0,
+};
+
 /// Carry out the emulated instruction `arg` (`translate::lower::emu`; bits
 /// 8.. hold an immediate).
-pub fn run(ctx: &mut Context, arg: u32) {
+pub fn run(ctx: &mut Context, arg: u32) -> Result<(), Fault> {
     let op = arg & 0xff;
     let imm = (arg >> 8) as u8;
     let eax = ctx.reg(0);
@@ -96,7 +114,12 @@ pub fn run(ctx: &mut Context, arg: u32) {
         }
         emu::AAM => {
             if imm == 0 {
-                raise(libc::SIGFPE);
+                // #DE: FPE_INTDIV at the instruction.
+                return Err(Fault {
+                    sig: libc::SIGFPE,
+                    code: 1,
+                    addr: ctx.eip as u32,
+                });
             }
             let (q, r) = (al / imm, al % imm);
             set_ax(ctx, (q as u16) << 8 | r as u16);
@@ -139,36 +162,40 @@ pub fn run(ctx: &mut Context, arg: u32) {
                 }
             };
             if !in_range {
-                raise(libc::SIGSEGV);
+                return Err(GP);
             }
         }
         _ => crate::fatal(&format!("unknown emulated operation {op}")),
     }
+    Ok(())
 }
 
-/// `mov sreg, x` / `pop sreg`: check the selector as an i386 kernel's GDT
-/// would and set the segment base the translated code uses.
-pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) {
+/// `mov sreg, x` / `pop sreg` / `lds`...: check the selector as the CPU
+/// does against the GDT an x86-64 kernel gives an ia32 process, and set the
+/// segment base the translated code uses. ds/es/fs/gs take the null
+/// selector (any RPL) and, with any RPL, the DPL-3 flat segments USER32_CS
+/// (entry 4, 0x23), USER_DS (5, 0x2b) and USER_CS (6, 0x33, readable
+/// code), and TLS entries 12-14 once set_thread_area filled them (ds/es
+/// only with base 0: their bases are not modelled). ss takes only 0x2b.
+/// Anything else (kernel entries, empty slots, past the 16-entry GDT, LDT
+/// selectors: no modify_ldt) is #GP.
+pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) -> Result<(), Fault> {
     let entry = (sel >> 3) as u32;
-    let ok_flat = sel == crate::abi::SEL_DS || sel == crate::abi::SEL_CS;
-    let base = match idx {
-        seg::FS | seg::GS => {
-            if sel & !3 == 0 {
-                Some(0)
-            } else if sel & 7 == 3
-                && (GDT_ENTRY_TLS_MIN..GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES as u32)
-                    .contains(&entry)
-            {
-                let t = ctx.tls[(entry - GDT_ENTRY_TLS_MIN) as usize];
-                (t.used != 0).then_some(t.base)
-            } else if ok_flat {
-                Some(0)
-            } else {
-                None
-            }
+    let ldt = sel & 4 != 0;
+    let flat = !ldt && matches!(entry, 4..=6);
+    let tls_base = || {
+        let tls = GDT_ENTRY_TLS_MIN..GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES as u32;
+        if ldt || !tls.contains(&entry) {
+            return None;
         }
-        seg::SS => ok_flat.then_some(0),
-        _ => (ok_flat || sel & !3 == 0).then_some(0),
+        let t = ctx.tls[(entry - GDT_ENTRY_TLS_MIN) as usize];
+        (t.used != 0).then_some(t.base)
+    };
+    let base = match idx {
+        seg::SS => (sel == crate::abi::SEL_DS).then_some(0),
+        _ if sel & !3 == 0 || flat => Some(0),
+        seg::FS | seg::GS => tls_base(),
+        _ => tls_base().filter(|&b| b == 0),
     };
     match base {
         Some(b) => {
@@ -178,8 +205,9 @@ pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) {
                 seg::FS => ctx.fs_base = b as u64,
                 _ => {}
             }
+            Ok(())
         }
-        None => raise(libc::SIGSEGV),
+        None => Err(GP),
     }
 }
 

@@ -41,9 +41,11 @@ pub fn sysroot() -> Option<&'static Path> {
     SYSROOT.get_or_init(|| None).as_deref()
 }
 
-// A translated output made with `--sysroot` defines this symbol (a
-// NUL-terminated path); elsewhere the weak reference resolves to 0.
-std::arch::global_asm!(".weak rehost_default_sysroot");
+// A translated output made with `--sysroot` defines `rehost_default_sysroot`
+// (a NUL-terminated path); elsewhere the weak reference resolves to 0. The
+// `.weak` sits in the same asm block as the reference: in a `global_asm!`
+// it landed in another codegen unit's object whenever the partitioning
+// moved `recorded_sysroot`, leaving a strong undefined reference here.
 
 fn recorded_sysroot() -> Option<PathBuf> {
     let p: *const libc::c_char;
@@ -51,6 +53,7 @@ fn recorded_sysroot() -> Option<PathBuf> {
     // object defines it); no memory is touched.
     unsafe {
         std::arch::asm!(
+            ".weak rehost_default_sysroot",
             "mov {}, qword ptr [rip + rehost_default_sysroot@GOTPCREL]",
             out(reg) p,
             options(nostack, pure, readonly)

@@ -252,11 +252,17 @@ pub fn deliver_pending(ctx: &mut Context, eip: u32, intr: Option<Interrupted>) -
 /// (an instruction rehost raises SIGILL for): deliver it if the guest
 /// handles it. Returns the handler's guest address.
 pub fn deliver_sync(ctx: &mut Context, sig: i32) -> Option<u32> {
+    let eip = ctx.eip as u32;
+    deliver_sync_info(ctx, sig, 2, eip) // ILL_ILLOPN
+}
+
+/// As `deliver_sync`, with the siginfo's `si_code` and `si_addr`.
+pub fn deliver_sync_info(ctx: &mut Context, sig: i32, code: i32, addr: u32) -> Option<u32> {
     crate::syscall::signal::guest_sigaction(sig as u32).filter(|a| a.handler > 1)?;
     let mut info = [0u8; SIGINFO_SIZE];
     info[0..4].copy_from_slice(&sig.to_le_bytes());
-    info[8..12].copy_from_slice(&2i32.to_le_bytes()); // ILL_ILLOPN
-    info[16..20].copy_from_slice(&(ctx.eip as u32).to_le_bytes()); // si_addr (host layout: offset 16)
+    info[8..12].copy_from_slice(&code.to_le_bytes());
+    info[16..20].copy_from_slice(&addr.to_le_bytes()); // si_addr (host layout: offset 16)
     let mut regs = GuestRegs {
         eip: ctx.eip as u32,
         eflags: ctx.eflags as u32,
@@ -341,15 +347,20 @@ pub unsafe fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
         if !handled {
             return false;
         }
+        let code = (*info).si_code;
         let eip = if sig == libc::SIGTRAP {
             crate::jit::guest_eip_at(rip - 1).map(|e| e + 1)
+        } else if let Some(e) = overflow_trap_eip(sig, code, rip) {
+            Some(e)
         } else {
             crate::jit::guest_eip_at(rip)
         };
         let Some(eip) = eip else { return false };
         let mut raw = [0u8; SIGINFO_SIZE];
         std::ptr::copy_nonoverlapping(info as *const u8, raw.as_mut_ptr(), SIGINFO_SIZE);
-        if sig == libc::SIGSEGV {
+        // Only page faults get the guest's MAPERR/ACCERR; #GP and the
+        // overflow trap keep SI_KERNEL, as natively.
+        if sig == libc::SIGSEGV && matches!(code, 1 | 2) {
             // The PROT_NONE reservation makes every unmapped access ACCERR.
             let addr = (*info).si_addr() as u64;
             let code: i32 = if addr < (1 << 32) && crate::memory::prot_at(addr as u32).is_none() {
@@ -361,6 +372,29 @@ pub unsafe fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
         }
         enter_handler(uc, sig as u32, &raw, eip)
     }
+}
+
+/// `into` with OF set (and a guest `int 4`) run as a host `int 4`: the
+/// overflow trap reports the address after it, which in a translated block
+/// is the block's exit code, not the next guest instruction. Map it to the
+/// guest instruction after the `into` (1 byte) or `int 4` (2 bytes).
+///
+/// # Safety
+/// `rip` is in translated code (checked by the caller).
+unsafe fn overflow_trap_eip(sig: i32, code: i32, rip: u64) -> Option<u32> {
+    const SI_KERNEL: i32 = 0x80;
+    if sig != libc::SIGSEGV || code != SI_KERNEL {
+        return None;
+    }
+    // SAFETY: translated code is mapped and readable; rip - 2 is inside
+    // the block when the instruction before rip is `int 4`.
+    let before = unsafe { std::ptr::read_unaligned((rip - 2) as *const [u8; 2]) };
+    if before != [0xcd, 0x04] {
+        return None;
+    }
+    let eip = crate::jit::guest_eip_at(rip - 2)?;
+    let first = crate::guest_mem::read_bytes(eip, 1).ok()?;
+    Some(eip + if first[0] == 0xce { 1 } else { 2 })
 }
 
 /// Deliver `sig` to the guest from a host handler that interrupted

@@ -48,6 +48,11 @@ global_asm!(
     "mov rsp, [r15 + {host_rsp}]",
     "pushfq",
     "pop qword ptr [r15 + {eflags}]",
+    // Host code runs with DF and AC clear (a guest AC would make every
+    // unaligned access of the runtime raise #AC).
+    "pushfq",
+    "and dword ptr [rsp], ~0x40000",
+    "popfq",
     "cld",
     "cmp byte ptr [rip + {fpu_mode}], 0",
     "je 3f",

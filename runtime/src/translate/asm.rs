@@ -84,6 +84,11 @@ impl Asm {
         self.must(Instruction::with2(Code::Mov_r32_rm32, dst, src).unwrap());
     }
 
+    /// `mov r64, r64`
+    pub fn mov64(&mut self, dst: Register, src: Register) {
+        self.must(Instruction::with2(Code::Mov_r64_rm64, dst, src).unwrap());
+    }
+
     /// `mov r32, imm32`
     pub fn mov_ri(&mut self, dst: Register, imm: u32) {
         self.must(Instruction::with2(Code::Mov_r32_imm32, dst, imm).unwrap());

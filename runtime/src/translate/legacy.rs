@@ -39,6 +39,9 @@ pub fn is_addr16(i: &Instruction) -> bool {
 /// memory operand at `[r11d]`; a segment override is kept for `fixup_segment`.
 pub fn fixup_addr16(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
     use Register::*;
+    if i.code() == Code::Xlat_m8 {
+        return super::segment::fixup_xlat(asm, i);
+    }
     let wide = |r: Register| if r == None { None } else { r.full_register32() };
     let (b, x) = (wide(i.memory_base()), wide(i.memory_index()));
     let d = i.memory_displacement64() as u16 as i32;
@@ -65,27 +68,7 @@ pub fn fixup_addr16(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeErro
 /// `bound r32, m32&32`: the runtime compares and raises SIGSEGV (#BR) when
 /// out of range; the operand address goes through the context.
 pub fn lower_bound(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> {
-    let mut lea = Instruction::with2(
-        Code::Lea_r32_m,
-        Register::R11D,
-        MemoryOperand::with_base_displ(Register::EAX, 0),
-    )
-    .unwrap();
-    super::segment::copy_mem(&mut lea, i);
-    lea.set_segment_prefix(Register::None);
-    let seg = i.memory_segment();
-    if is_addr16(&lea) {
-        fixup_addr16(asm, &mut lea)?;
-    }
-    asm.ins(&lea)?;
-    if matches!(seg, Register::GS | Register::FS) {
-        let base = if seg == Register::GS {
-            Register::R12D
-        } else {
-            Register::R13D
-        };
-        asm.lea32_bi(Register::R11D, Register::R11D, base, 1, 0);
-    }
+    lea_operand(asm, i)?;
     asm.ins(
         &Instruction::with2(
             Code::Mov_rm64_r64,
@@ -101,6 +84,34 @@ pub fn lower_bound(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> {
         super::lower::emu::BOUND | (reg << 8) | (wide << 11),
         i.ip32(),
     );
+    Ok(())
+}
+
+/// r11d = the guest linear address of `i`'s memory operand: the effective
+/// address (16-bit forms wrapped at 64 KiB) plus the fs/gs base, mod 2^32.
+pub fn lea_operand(asm: &mut Asm, i: &Instruction) -> Result<(), EncodeError> {
+    let mut lea = Instruction::with2(
+        Code::Lea_r32_m,
+        Register::R11D,
+        MemoryOperand::with_base_displ(Register::EAX, 0),
+    )
+    .unwrap();
+    super::segment::copy_mem(&mut lea, i);
+    lea.set_segment_prefix(Register::None);
+    let seg = i.memory_segment();
+    if is_addr16(&lea) {
+        fixup_addr16(asm, &mut lea)?; // leaves the address in r11d
+    } else {
+        asm.ins(&lea)?;
+    }
+    if matches!(seg, Register::GS | Register::FS) {
+        let base = if seg == Register::GS {
+            Register::R12D
+        } else {
+            Register::R13D
+        };
+        asm.lea32_bi(Register::R11D, Register::R11D, base, 1, 0);
+    }
     Ok(())
 }
 

@@ -212,9 +212,9 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
             illegal(asm, eip);
             return Ok(Flow::End);
         }
-        Code::Les_r32_m1632 | Code::Lds_r32_m1632 | Code::Les_r16_m1616 | Code::Lds_r16_m1616 => {
-            illegal(asm, eip);
-            return Ok(Flow::End);
+        c if segment::far_load(c).is_some() => {
+            segment::lower_far_load(asm, i, eip)?;
+            return Ok(Flow::Next);
         }
         _ => {}
     }

@@ -8,7 +8,7 @@
 //! runtime, which updates the bases; selector reads return i386 values.
 
 use super::asm::{Asm, EncodeError};
-use crate::abi::{Reason, CTX_SEL};
+use crate::abi::{Reason, CTX_SCRATCH, CTX_SEL};
 use iced_x86::{Code, Instruction, MemoryOperand, OpKind, Register};
 
 /// The memory operand index of `i`, if it has one.
@@ -51,6 +51,9 @@ pub fn normalize_moffs(i: &Instruction) -> Instruction {
 /// If `i`'s memory operand goes through `fs:`/`gs:`, emit the address
 /// computation into r11d and point the operand at `[r11d]`.
 pub fn fixup_segment(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
+    if i.code() == Code::Xlat_m8 {
+        return fixup_xlat(asm, i);
+    }
     if super::legacy::is_addr16(i) {
         return super::legacy::fixup_addr16(asm, i);
     }
@@ -88,6 +91,27 @@ pub fn fixup_segment(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeErr
     Ok(())
 }
 
+/// `xlat` with an fs/gs override or 16-bit addressing: its operand
+/// `[ebx + al]` (`[bx + al]` mod 2^16) has an 8-bit index no lea takes, so
+/// the address is computed into r11d and `i` becomes `mov al, [r11d]`
+/// (same effect, no flags either).
+pub fn fixup_xlat(asm: &mut Asm, i: &mut Instruction) -> Result<(), EncodeError> {
+    use Register::*;
+    asm.ins(&Instruction::with2(Code::Movzx_r32_rm8, R11D, AL).unwrap())?;
+    asm.lea32_bi(R11D, EBX, R11D, 1, 0);
+    if super::legacy::is_addr16(i) {
+        asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, R11D, R11W).unwrap())?;
+    }
+    match i.memory_segment() {
+        GS => asm.lea32_bi(R11D, R11D, R12D, 1, 0),
+        FS => asm.lea32_bi(R11D, R11D, R13D, 1, 0),
+        _ => {}
+    }
+    let m = MemoryOperand::with_base_displ(R11D, 0);
+    *i = Instruction::with2(Code::Mov_r8_rm8, AL, m).unwrap();
+    Ok(())
+}
+
 /// Index of a segment register in the i386 order (es cs ss ds fs gs).
 pub fn sreg_index(r: Register) -> Option<usize> {
     Some(match r {
@@ -104,7 +128,7 @@ pub fn sreg_index(r: Register) -> Option<usize> {
 /// Load the selector in r11 into segment register `idx` (the runtime
 /// checks it and sets the base the translated code uses).
 fn load_segment(asm: &mut Asm, idx: u32, eip: u32) -> Result<(), EncodeError> {
-    let scratch = MemoryOperand::with_base_displ(Register::R15, crate::abi::CTX_SCRATCH as i64);
+    let scratch = MemoryOperand::with_base_displ(Register::R15, CTX_SCRATCH as i64);
     asm.ins(&Instruction::with2(Code::Mov_rm64_r64, scratch, Register::R11).unwrap())?;
     asm.runtime_call(Reason::LoadSegment, idx, eip);
     Ok(())
@@ -119,6 +143,9 @@ fn load_selector(asm: &mut Asm, sreg: Register) -> Result<(), EncodeError> {
 
 /// Lower segment-register instructions; returns false if `i` is not one.
 pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, EncodeError> {
+    if i.is_string_instruction() {
+        return lower_string_segment(asm, i);
+    }
     match i.code() {
         // mov r/m16|r32, sreg: read the guest-visible selector.
         Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg => {
@@ -209,12 +236,107 @@ pub fn lower_sreg(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<bool, Enco
                 )
                 .unwrap(),
             )?;
-            asm.adjust_esp(if is_popw(i.code()) { 2 } else { 4 });
+            // esp moves only once the runtime accepted the selector, so a
+            // bad one faults with the guest state untouched.
             load_segment(asm, idx, eip)?;
+            asm.adjust_esp(if is_popw(i.code()) { 2 } else { 4 });
             Ok(true)
         }
         _ => Ok(false),
     }
+}
+
+/// The segment register and offset width of a far-pointer load
+/// (`lds/les/lfs/lgs/lss r, m16:16|m16:32`), if `c` is one.
+pub fn far_load(c: Code) -> Option<(Register, bool)> {
+    Some(match c {
+        Code::Lds_r32_m1632 => (Register::DS, true),
+        Code::Les_r32_m1632 => (Register::ES, true),
+        Code::Lfs_r32_m1632 => (Register::FS, true),
+        Code::Lgs_r32_m1632 => (Register::GS, true),
+        Code::Lss_r32_m1632 => (Register::SS, true),
+        Code::Lds_r16_m1616 => (Register::DS, false),
+        Code::Les_r16_m1616 => (Register::ES, false),
+        Code::Lfs_r16_m1616 => (Register::FS, false),
+        Code::Lgs_r16_m1616 => (Register::GS, false),
+        Code::Lss_r16_m1616 => (Register::SS, false),
+        _ => return None,
+    })
+}
+
+/// `lds/les/lfs/lgs/lss r, m16:16|m16:32`: read the offset, then the
+/// selector after it (at +2 or +4), both before anything changes; the
+/// runtime loads the selector as for `mov sreg` (a bad one raises SIGSEGV
+/// at this instruction with the guest state untouched); only then is the
+/// offset written to the register, which may have been part of the address.
+/// The offset waits in the upper half of the context's scratch slot, since
+/// the runtime call clobbers r9-r11.
+pub fn lower_far_load(asm: &mut Asm, i: &Instruction, eip: u32) -> Result<(), EncodeError> {
+    let Some((sreg, wide)) = far_load(i.code()) else {
+        return Err(EncodeError(format!("not a far load: {:?}", i.code())));
+    };
+    super::legacy::lea_operand(asm, i)?;
+    let at = |d: i64| MemoryOperand::with_base_displ(Register::R11D, d);
+    let ctx = |d: usize| MemoryOperand::with_base_displ(Register::R15, (CTX_SCRATCH + d) as i64);
+    let (offset_ld, sel_at) = if wide {
+        (Code::Mov_r32_rm32, 4)
+    } else {
+        (Code::Movzx_r32_rm16, 2)
+    };
+    asm.ins(&Instruction::with2(offset_ld, Register::R10D, at(0)).unwrap())?;
+    asm.ins(&Instruction::with2(Code::Movzx_r32_rm16, Register::R11D, at(sel_at)).unwrap())?;
+    asm.ins(&Instruction::with2(Code::Mov_rm64_r64, ctx(0), Register::R11).unwrap())?;
+    asm.ins(&Instruction::with2(Code::Mov_rm32_r32, ctx(4), Register::R10D).unwrap())?;
+    let idx = sreg_index(sreg).unwrap_or(3) as u32;
+    asm.runtime_call(Reason::LoadSegment, idx, eip);
+    let dst = i.op0_register();
+    let st = if wide {
+        Instruction::with2(Code::Mov_r32_rm32, dst, ctx(4))
+    } else {
+        Instruction::with2(Code::Mov_r16_rm16, dst, ctx(4))
+    };
+    asm.ins(&st.unwrap())
+}
+
+/// String instructions: their implicit operands are not `OpKind::Memory`,
+/// so the copy class would keep an fs/gs override and run it against the
+/// host segment base (the host's own TLS for fs:). A `ds:esi` operand
+/// (movs, lods, cmps, outs) with an fs/gs override runs on `esi + base`
+/// (32-bit wrap-around), esi moved back afterwards, all flag-free; rep
+/// forms included. (A fault inside shows esi with the base added.)
+/// 16-bit addressing (si/di/cx, 0x67) has no 64-bit form: SIGILL.
+/// Returns false for the plain forms, which the copy class handles.
+fn lower_string_segment(asm: &mut Asm, i: &Instruction) -> Result<bool, EncodeError> {
+    use Register::*;
+    let kinds: Vec<OpKind> = (0..i.op_count()).map(|k| i.op_kind(k)).collect();
+    if kinds.iter().any(|k| {
+        matches!(
+            k,
+            OpKind::MemorySegSI | OpKind::MemorySegDI | OpKind::MemoryESDI
+        )
+    }) {
+        return Err(EncodeError(
+            "string instruction with 16-bit addressing".into(),
+        ));
+    }
+    let base = match i.segment_prefix() {
+        GS => R12D,
+        FS => R13D,
+        _ => return Ok(false),
+    };
+    if !kinds.contains(&OpKind::MemorySegESI) {
+        return Ok(false); // es:edi cannot be overridden: the prefix is ignored
+    }
+    // r10d = -base
+    asm.mov_rr(R10D, base);
+    asm.ins(&Instruction::with1(Code::Not_rm32, R10D).unwrap())?;
+    asm.lea32(R10D, R10D, 1);
+    asm.lea32_bi(ESI, ESI, base, 1, 0);
+    let mut c = *i;
+    c.set_segment_prefix(None);
+    asm.ins(&c)?;
+    asm.lea32_bi(ESI, ESI, R10D, 1, 0);
+    Ok(true)
 }
 
 /// Copy `src`'s memory operand (base, index, scale, displacement, segment)

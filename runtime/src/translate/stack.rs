@@ -11,6 +11,7 @@
 
 use super::asm::{Asm, EncodeError};
 use super::segment::fixup_segment;
+use crate::abi::CTX_SCRATCH;
 use iced_x86::{Code, Instruction, MemoryOperand, OpKind, Register};
 
 use Register::*;
@@ -82,17 +83,25 @@ pub fn lower_stack(asm: &mut Asm, i: &Instruction) -> Result<bool, EncodeError> 
             asm.ins(&Instruction::with2(Code::Mov_r16_rm16, r, R10W).unwrap())?;
         }
         Code::Pushfd => {
-            // pushfq writes 8 bytes below the guest esp, which i386 treats as free.
+            // pushfq/popfq move 8 bytes: with the guest's AC flag set, an
+            // 8-byte access at a guest esp = 4 mod 8 raises #AC (SIGBUS)
+            // where i386's 4-byte one does not. They go through the
+            // context's scratch slot (8-aligned), rsp kept in r10.
+            stack_in_scratch(asm, 8)?;
             asm.raw(&[0x9c]); // pushfq
             asm.raw(&[0x41, 0x5b]); // pop r11
+            asm.mov64(RSP, R10);
             asm.store32(ESP, -4, R11D);
             asm.adjust_esp(-4);
         }
         Code::Popfd => {
             asm.load32(R11D, ESP, 0);
             asm.adjust_esp(4);
-            asm.raw(&[0x41, 0x53]); // push r11
+            let slot = MemoryOperand::with_base_displ(R15, CTX_SCRATCH as i64);
+            asm.ins(&Instruction::with2(Code::Mov_rm64_r64, slot, R11).unwrap())?;
+            stack_in_scratch(asm, 0)?;
             asm.raw(&[0x9d]); // popfq
+            asm.mov64(RSP, R10);
         }
         Code::Pushad => {
             // Stores first (precise), then one esp adjustment; pushes the original esp.
@@ -175,6 +184,13 @@ fn load_mem32(asm: &mut Asm, i: &Instruction, dst: Register) -> Result<(), Encod
     super::segment::copy_mem(&mut ld, i);
     fixup_segment(asm, &mut ld)?;
     asm.ins(&ld)
+}
+
+/// r10 = rsp; rsp = the context's scratch slot + `d` (flag-free).
+fn stack_in_scratch(asm: &mut Asm, d: i64) -> Result<(), EncodeError> {
+    asm.mov64(R10, RSP);
+    let slot = MemoryOperand::with_base_displ(R15, CTX_SCRATCH as i64 + d);
+    asm.ins(&Instruction::with2(Code::Lea_r64_m, RSP, slot).unwrap())
 }
 
 fn m(base: Register, disp: i32) -> MemoryOperand {

@@ -233,12 +233,13 @@ impl Runner {
         };
         let stdout = t_out.join().unwrap_or_default();
         let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned();
+        let fault = fault_record(&stdout);
         let failure = match status {
             None => Some(format!("timed out after {:?}", self.timeout)),
             Some(s) if s.success() => None,
             Some(s) => Some(match s.signal() {
-                Some(sig) => format!("killed by signal {sig}"),
-                None => format!("exit status {}", s.code().unwrap_or(-1)),
+                Some(sig) => format!("killed by signal {sig}{fault}"),
+                None => format!("exit status {}{fault}", s.code().unwrap_or(-1)),
             }),
         };
         let records = stdout
@@ -252,6 +253,27 @@ impl Runner {
             stderr,
         })
     }
+}
+
+/// " at eip X (si_code C, si_addr A)" from the fault record the guest's
+/// handler wrote after its last full record, or "" without one.
+fn fault_record(stdout: &[u8]) -> String {
+    use crate::layout::{FAULT_LEN, FAULT_MAGIC};
+    let tail = &stdout[stdout.len() - stdout.len() % REC_LEN..];
+    if tail.len() != FAULT_LEN {
+        return String::new();
+    }
+    let w = |k: usize| u32::from_le_bytes(tail[4 * k..4 * k + 4].try_into().unwrap());
+    if w(0) != FAULT_MAGIC {
+        return String::new();
+    }
+    format!(
+        " at eip {:#010x} (signal {}, si_code {}, si_addr {:#x})",
+        w(2),
+        w(1),
+        w(3) as i32,
+        w(4)
+    )
 }
 
 impl Drop for Runner {

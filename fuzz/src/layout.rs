@@ -11,7 +11,12 @@
 //!            JT       start address of every case, then of the exit
 //!            FX       fxsave images, fxrstor'd by the cases
 //!            POOL     random bytes; each case copies its window from here
+//!            ALT      the alternate signal stack of the fault handler
 //! ```
+//!
+//! A case that faults dies of its signal after a handler (on ALT) wrote
+//! the fault record (`FAULT_REC`): signal, guest EIP, si_code, si_addr, so
+//! faults are compared by where and how they happened, not only by signal.
 //!
 //! The page below `DATA_BASE` is unmapped, so an access below the window
 //! faults instead of passing silently. The window is split in a data half
@@ -54,6 +59,22 @@ pub const OUT: u32 = DATA_BASE + 0x1000;
 /// Where the entry stub reads the index of the first case to run (from
 /// stdin; 0 if stdin is empty).
 pub const START: u32 = OUT + 0xc00;
+/// The fault record a guest signal handler writes before the program dies
+/// of the signal (`FAULT_LEN` bytes: `FAULT_MAGIC`, signal, EIP from the
+/// ucontext, si_code, si_addr).
+pub const FAULT_REC: u32 = START + 0x10;
+pub const FAULT_LEN: usize = 20;
+pub const FAULT_MAGIC: u32 = 0xfa17_c0de;
+/// The i386 `struct sigaction` the entry installs for the fault signals.
+pub const SIGACT: u32 = START + 0x40;
+/// The `stack_t` of the alternate signal stack.
+pub const SIGALT: u32 = START + 0x60;
+/// Size of the alternate signal stack (after the pool).
+pub const ALT_SIZE: u32 = 64 * 1024;
+/// Signals whose handler writes the fault record: SIGILL, SIGTRAP, SIGBUS,
+/// SIGFPE, SIGSEGV.
+pub const FAULT_SIGNALS: [u32; 5] = [4, 5, 7, 8, 11];
+
 /// First per-case input slot.
 pub const IN: u32 = DATA_BASE + 0x2000;
 /// Bytes per input slot.
@@ -80,6 +101,9 @@ pub struct Tables {
     pub jt: u32,
     pub fx: u32,
     pub pool: u32,
+    /// The alternate signal stack (a signal frame does not fit below esp:
+    /// the page under the window is unmapped).
+    pub alt: u32,
     pub end: u32,
 }
 
@@ -88,11 +112,13 @@ impl Tables {
         let jt = IN + cases as u32 * IN_SLOT;
         let fx = (jt + 4 * (cases as u32 + 1) + 0xfff) & !0xfff;
         let pool = fx + FX_COUNT * 512;
+        let alt = pool + POOL_SIZE;
         Tables {
             jt,
             fx,
             pool,
-            end: pool + POOL_SIZE,
+            alt,
+            end: alt + ALT_SIZE,
         }
     }
 }

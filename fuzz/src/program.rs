@@ -160,8 +160,21 @@ pub fn elf(p: &Program) -> Vec<u8> {
     let mut a = Asm {
         enc: Encoder::new(32),
     };
-    // Entry: read(0, START, 4); case START, directly for case 0 (so the
-    // static pass sees every case), else through the jump table.
+    // Entry: sigaltstack, a handler for each fault signal, then
+    // read(0, START, 4); case START, directly for case 0 (so the static
+    // pass sees every case), else through the jump table.
+    a.mov(Register::EAX, 186); // sigaltstack(SIGALT, 0)
+    a.mov(Register::EBX, SIGALT);
+    a.mov(Register::ECX, 0);
+    a.raw(&[0xcd, 0x80]);
+    for sig in FAULT_SIGNALS {
+        a.mov(Register::EAX, 174); // rt_sigaction(sig, SIGACT, 0, 8)
+        a.mov(Register::EBX, sig);
+        a.mov(Register::ECX, SIGACT);
+        a.mov(Register::EDX, 0);
+        a.mov(Register::ESI, 8);
+        a.raw(&[0xcd, 0x80]);
+    }
     a.mov(Register::EAX, 3);
     a.mov(Register::EBX, 0);
     a.mov(Register::ECX, START);
@@ -204,6 +217,9 @@ pub fn elf(p: &Program) -> Vec<u8> {
     a.mov(Register::EAX, 252); // exit_group(0)
     a.mov(Register::EBX, 0);
     a.raw(&[0xcd, 0x80]);
+    code.extend(a.enc.take_buffer());
+    let handler = CODE_BASE + CODE_OFF + code.len() as u32;
+    fault_handler(&mut a);
     code.extend(a.enc.take_buffer());
 
     let code_end = CODE_OFF as usize + code.len();
@@ -248,5 +264,74 @@ pub fn elf(p: &Program) -> Vec<u8> {
     }
     let at = d(t.pool);
     f[at..at + POOL_SIZE as usize].copy_from_slice(p.pool);
+    // SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESETHAND: the handler
+    // runs on the alternate stack with the default action back in place,
+    // so its kill() ends the program with the same signal.
+    put32(&mut f, d(SIGACT), handler);
+    put32(
+        &mut f,
+        d(SIGACT) + 4,
+        4 | 0x0800_0000 | 0x4000_0000 | 0x8000_0000,
+    );
+    put32(&mut f, d(SIGALT), t.alt);
+    put32(&mut f, d(SIGALT) + 8, ALT_SIZE);
     f
+}
+
+/// The fault handler: writes the fault record (signal, EIP from the
+/// ucontext, si_code, si_addr), then kill(getpid(), signal).
+fn fault_handler(a: &mut Asm) {
+    let at = |r: Register, d: i64| MemoryOperand::with_base_displ(r, d);
+    let st = |a: &mut Asm, off: u32, r: Register| {
+        a.i(Instruction::with2(
+            Code::Mov_rm32_r32,
+            abs(FAULT_REC + off),
+            r,
+        ));
+    };
+    let ld = |a: &mut Asm, r: Register, m: MemoryOperand| {
+        a.i(Instruction::with2(Code::Mov_r32_rm32, r, m));
+    };
+    ld(a, Register::EBX, at(Register::ESP, 4)); // signal, kept for kill
+    st(a, 4, Register::EBX);
+    ld(a, Register::EAX, at(Register::ESP, 12)); // ucontext
+    ld(a, Register::ECX, at(Register::EAX, 76)); // uc_mcontext.eip
+    st(a, 8, Register::ECX);
+    ld(a, Register::EAX, at(Register::ESP, 8)); // siginfo
+    ld(a, Register::ECX, at(Register::EAX, 8)); // si_code
+    st(a, 12, Register::ECX);
+    ld(a, Register::ECX, at(Register::EAX, 12)); // si_addr
+    st(a, 16, Register::ECX);
+    a.i(Instruction::with2(
+        Code::Mov_rm32_imm32,
+        abs(FAULT_REC),
+        FAULT_MAGIC,
+    ));
+    a.mov(Register::EAX, 4); // write(1, FAULT_REC, FAULT_LEN)
+    a.mov(Register::ECX, FAULT_REC);
+    a.mov(Register::EDX, FAULT_LEN as u32);
+    a.i(Instruction::with2(
+        Code::Mov_r32_rm32,
+        Register::ESI,
+        Register::EBX,
+    )); // keep sig
+    a.mov(Register::EBX, 1);
+    a.raw(&[0xcd, 0x80]);
+    a.mov(Register::EAX, 20); // getpid
+    a.raw(&[0xcd, 0x80]);
+    a.i(Instruction::with2(
+        Code::Mov_r32_rm32,
+        Register::EBX,
+        Register::EAX,
+    ));
+    a.i(Instruction::with2(
+        Code::Mov_r32_rm32,
+        Register::ECX,
+        Register::ESI,
+    ));
+    a.mov(Register::EAX, 37); // kill(pid, sig)
+    a.raw(&[0xcd, 0x80]);
+    a.mov(Register::EAX, 252); // exit_group(99): kill did not end it
+    a.mov(Register::EBX, 99);
+    a.raw(&[0xcd, 0x80]);
 }

@@ -120,7 +120,6 @@ fn excluded(code: Code) -> Option<&'static str> {
     use Mnemonic as M;
     Some(match code.mnemonic() {
         M::Cpuid => "CPUID is answered by rehost, not fuzzed",
-        M::Lds | M::Les | M::Lfs | M::Lgs | M::Lss => "far pointer load (segment load)",
         M::Cmpxchg16b => "64-bit only",
         _ => return None,
     })

@@ -85,6 +85,15 @@ pub fn guest_eip_at(rip: u64) -> Option<u32> {
     pc_lookup(rip, false)
 }
 
+/// Length of the guest instruction at `eip`, if readable and valid.
+pub fn guest_insn_len(eip: u32) -> Option<u32> {
+    let mut buf = [0u8; 15];
+    let n = GuestMemory.read(eip, &mut buf);
+    let i = iced_x86::Decoder::with_ip(32, &buf[..n], eip as u64, iced_x86::DecoderOptions::NONE)
+        .decode();
+    (!i.is_invalid()).then_some(i.len() as u32)
+}
+
 /// The guest instruction whose host code starts exactly at `rip` (a guest
 /// instruction boundary, where the guest state is exact).
 pub fn guest_boundary_at(rip: u64) -> Option<u32> {

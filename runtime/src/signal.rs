@@ -349,7 +349,7 @@ pub unsafe fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
         }
         let code = (*info).si_code;
         let eip = if sig == libc::SIGTRAP {
-            crate::jit::guest_eip_at(rip - 1).map(|e| e + 1)
+            trap_eip(rip)
         } else if let Some(e) = overflow_trap_eip(sig, code, rip) {
             Some(e)
         } else {
@@ -370,8 +370,29 @@ pub unsafe fn on_fault(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
             };
             raw[8..12].copy_from_slice(&code.to_le_bytes());
         }
+        if (*info).si_addr() as u64 == rip {
+            // The kernel reports the faulting (SIGILL, SIGFPE) or trapping
+            // (SIGTRAP) instruction pointer: the guest's, not the host's.
+            raw[16..24].copy_from_slice(&(eip as u64).to_le_bytes());
+        }
         enter_handler(uc, sig as u32, &raw, eip)
     }
+}
+
+/// The guest EIP of a SIGTRAP from translated code at host `rip`: after a
+/// host `int3` (guest `int3` or `int 3`), the next guest instruction;
+/// `icebp` (F1) reports itself, as the kernel does for the guest (its trap
+/// leaves RIP at the F1).
+///
+/// # Safety
+/// `rip` is in translated code (checked by the caller).
+unsafe fn trap_eip(rip: u64) -> Option<u32> {
+    // SAFETY: translated code is mapped and readable at rip.
+    if unsafe { *(rip as *const u8) } == 0xf1 {
+        return crate::jit::guest_eip_at(rip);
+    }
+    let eip = crate::jit::guest_eip_at(rip - 1)?;
+    Some(eip + crate::jit::guest_insn_len(eip)?)
 }
 
 /// `into` with OF set (and a guest `int 4`) run as a host `int 4`: the

@@ -1,8 +1,9 @@
 //! A batch is the cases of one guest program with what they share (fxsave
 //! images and the pool), and the per-case outcome of running any subset of
 //! them in one mode: a crash in case k costs only case k, because the same
-//! program is started again at case k+1; a program `rehost translate`
-//! rejects is split in halves until the offending case is alone.
+//! program is started again at case k+1 (so every case runs at the same
+//! address in every mode); a program `rehost translate` rejects fails all
+//! its cases, and the shrinker then runs each alone.
 
 use crate::compare::{diff, Mask};
 use crate::exec::{Mode, Runner};
@@ -108,15 +109,13 @@ impl Batch {
             let first = out.len();
             let o = match r.run(mode, &image, first as u32) {
                 Ok(o) => o,
-                Err(e) if idx.len() - first == 1 => {
-                    out.push(Outcome::Died(e));
-                    break;
-                }
-                Err(_) => {
-                    // Translation failed: find the culprit in smaller programs.
-                    let (a, b) = idx[first..].split_at((idx.len() - first) / 2);
-                    out.extend(self.run(r, mode, a));
-                    out.extend(self.run(r, mode, b));
+                Err(e) => {
+                    // The program did not start (translation failed): every
+                    // case left fails. Not split into smaller programs here:
+                    // they would run at other addresses than the native run
+                    // they are compared with; the shrinker runs a failing
+                    // case alone, natively too.
+                    out.extend((first..idx.len()).map(|_| Outcome::Died(e.clone())));
                     break;
                 }
             };

@@ -203,7 +203,21 @@ impl Runner {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
+        // ETXTBSY: another thread of this process (the tests run runners in
+        // parallel) forked while this guest file was still open for
+        // writing, and its child holds the descriptor until it execs.
+        // Transient; retrying is what keeps a batch from being split.
+        let mut tries = 0;
+        let mut child = loop {
+            match cmd.spawn() {
+                Ok(c) => break c,
+                Err(e) if e.raw_os_error() == Some(libc_etxtbsy()) && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(format!("spawn: {e}")),
+            }
+        };
         if let Some(mut i) = child.stdin.take() {
             let _ = i.write_all(stdin);
         }
@@ -253,6 +267,11 @@ impl Runner {
             stderr,
         })
     }
+}
+
+/// ETXTBSY on Linux.
+const fn libc_etxtbsy() -> i32 {
+    26
 }
 
 /// " at eip X (si_code C, si_addr A)" from the fault record the guest's

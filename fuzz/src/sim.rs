@@ -185,7 +185,10 @@ impl Sim {
                 if !matches!(u.access(), OpAccess::Write) {
                     return Err("reads a non-deterministic register".into());
                 }
-                if r.is_gpr32() {
+                // A hint NOP (rdsspd without CET) "writes" its register
+                // without changing it.
+                let nop = rehost_runtime::translate::features::nop_space(ins.code());
+                if r.is_gpr32() && !nop {
                     unknown &= !(1 << r.number());
                 }
             }

@@ -216,6 +216,9 @@ impl Sim {
                 if base < WIN || hi > WIN + WIN_SIZE || hi < base {
                     return Err(format!("gather {base:#x}..{hi:#x} leaves the window"));
                 }
+                if self.scratch.iter().any(|&(a, b)| base < b && a < hi) {
+                    return Err("gathers bytes rehost may have used as scratch".into());
+                }
                 continue;
             }
             let a = m

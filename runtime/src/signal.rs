@@ -236,7 +236,7 @@ pub fn deliver_pending(ctx: &mut Context, eip: u32, intr: Option<Interrupted>) -
             regs.gpr[reg::EAX] = i.nr;
         }
     }
-    match setup_frame(sig, &info, &mut regs) {
+    match setup_frame(sig, &info, &mut regs, &mut ctx.fpu) {
         Some(h) => {
             for r in 0..8 {
                 ctx.set_reg(r, regs.gpr[r]);
@@ -265,7 +265,7 @@ pub fn deliver_sync(ctx: &mut Context, sig: i32) -> Option<u32> {
     for r in 0..8 {
         regs.gpr[r] = ctx.reg(r);
     }
-    let h = setup_frame(sig as u32, &info, &mut regs)?;
+    let h = setup_frame(sig as u32, &info, &mut regs, &mut ctx.fpu)?;
     for r in 0..8 {
         ctx.set_reg(r, regs.gpr[r]);
     }
@@ -279,10 +279,17 @@ pub fn set_redirect(eip: u32) {
 }
 
 /// Build the frame for `sig` on the guest stack and point `regs` at the
-/// handler. Returns the handler's guest address, or None when the guest
-/// does not handle the signal (default action taken here: ignored signals
-/// return None after doing nothing; fatal ones end the process).
-pub fn setup_frame(sig: u32, host_info: &[u8; SIGINFO_SIZE], regs: &mut GuestRegs) -> Option<u32> {
+/// handler; `fp` is the interrupted guest FPU image (host FXSAVE/XSAVE
+/// layout), saved into the frame and then reset for the handler. Returns
+/// the handler's guest address, or None when the guest does not handle
+/// the signal (default action taken here: ignored signals return None
+/// after doing nothing; fatal ones end the process).
+pub fn setup_frame(
+    sig: u32,
+    host_info: &[u8; SIGINFO_SIZE],
+    regs: &mut GuestRegs,
+    fp: &mut [u8],
+) -> Option<u32> {
     let act = crate::syscall::signal::guest_sigaction(sig)?;
     if act.handler <= 1 {
         return None; // SIG_DFL / SIG_IGN: nothing to deliver
@@ -298,15 +305,19 @@ pub fn setup_frame(sig: u32, host_info: &[u8; SIGINFO_SIZE], regs: &mut GuestReg
         sp = alt.sp.wrapping_add(alt.size);
     }
     let info = siginfo_to_i386(host_info);
-    let ok = if act.flags & SA_SIGINFO != 0 {
-        frames::rt(sig, &info, regs, mask, alt, &act, &mut sp)
-    } else {
-        frames::legacy(sig, regs, mask, &act, &mut sp)
-    };
+    sp = fpstate::alloc(sp);
+    let ok = fpstate::save(sp, fp).and_then(|()| {
+        if act.flags & SA_SIGINFO != 0 {
+            frames::rt(sig, &info, regs, mask, alt, &act, &mut sp)
+        } else {
+            frames::legacy(sig, regs, mask, &act, &mut sp)
+        }
+    });
     if ok.is_err() {
         // The kernel kills a task whose signal frame cannot be written.
         crate::emulate::raise(libc::SIGSEGV);
     }
+    fpstate::reset(fp);
     let mut blocked = mask | act.mask;
     if act.flags & SA_NODEFER == 0 {
         blocked |= bit(sig);
@@ -395,7 +406,8 @@ unsafe fn enter_handler(
     for (k, r) in order.iter().enumerate() {
         regs.gpr[k] = g[*r as usize] as u32;
     }
-    let Some(handler) = setup_frame(sig, raw, &mut regs) else {
+    let fp = host_fpu_image(uc);
+    let Some(handler) = setup_frame(sig, raw, &mut regs, fp) else {
         return false;
     };
     let host = crate::jit::host_code_for(handler);
@@ -404,10 +416,45 @@ unsafe fn enter_handler(
     }
     g[libc::REG_EFL as usize] = regs.eflags as i64;
     g[libc::REG_RIP as usize] = host as i64;
+    // The kernel restores the host mask from the ucontext when this host
+    // handler returns: it must be the one the guest handler runs with
+    // (setup_frame blocked the signal and sa_mask), or the same signal
+    // could nest into the guest handler.
+    let hm = crate::syscall::signal::guest_sigmask() & !crate::syscall::signal::reserved_mask();
+    (&mut (*uc).uc_sigmask as *mut libc::sigset_t as *mut u64).write(hm);
     // Pinned registers keep their values, but the map table must be the
     // real one (a pending kick is re-armed at the next safe point).
     g[libc::REG_R14 as usize] = crate::dispatch::init_map() as i64;
     true
+}
+
+/// The FPU image of a host signal frame (the guest's FPU state when the
+/// handler interrupted translated code): its FXSAVE area, with the XSAVE
+/// part when the kernel's `fx_sw_bytes` say there is one.
+///
+/// # Safety
+/// `uc` is the kernel's ucontext of a running host signal handler; the
+/// slice must not outlive the handler.
+unsafe fn host_fpu_image<'a>(uc: *mut libc::ucontext_t) -> &'a mut [u8] {
+    const MAGIC1: u32 = 0x4650_5853;
+    const MAGIC2: u32 = 0x4650_5845;
+    let p = (*uc).uc_mcontext.fpregs as *mut u8;
+    if p.is_null() {
+        return &mut [];
+    }
+    // The kernel's frame: 512 bytes of FXSAVE, and when magic1 at 464
+    // says so, xstate_size bytes of XSAVE followed by magic2.
+    let magic1 = (p.add(464) as *const u32).read_unaligned();
+    let xsize = (p.add(480) as *const u32).read_unaligned() as usize;
+    let len = if magic1 == MAGIC1
+        && (576..=crate::abi::FPU_AREA).contains(&xsize)
+        && (p.add(xsize) as *const u32).read_unaligned() == MAGIC2
+    {
+        xsize
+    } else {
+        512
+    };
+    std::slice::from_raw_parts_mut(p, len)
 }
 
 /// Set while translated code is single-stepped to a guest instruction
@@ -456,12 +503,16 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
     STEPPING.store(true, Ordering::Relaxed);
 }
 
+mod fpstate;
 mod frames;
+pub use fpstate::init as init_fpstate;
 use frames::Restored;
 pub use frames::{rt_sigreturn, sigreturn};
 
-/// Read back a frame for (rt_)sigreturn: guest registers and mask.
-pub(crate) fn restore(ctx: &mut Context, r: Restored) -> u32 {
+/// Read back a frame for (rt_)sigreturn: FPU state, guest registers and
+/// mask (Err: the FPU state is unusable, nothing was changed).
+pub(crate) fn restore(ctx: &mut Context, r: Restored) -> Result<u32, i32> {
+    fpstate::restore(r.fpstate, &mut ctx.fpu)?;
     for k in 0..8 {
         ctx.set_reg(k, r.regs.gpr[k]);
     }
@@ -470,7 +521,7 @@ pub(crate) fn restore(ctx: &mut Context, r: Restored) -> u32 {
     ctx.eflags = (ctx.eflags & !user) | (r.regs.eflags as u64 & user);
     crate::syscall::signal::set_guest_sigmask(r.mask);
     set_redirect(r.regs.eip);
-    r.regs.gpr[reg::EAX]
+    Ok(r.regs.gpr[reg::EAX])
 }
 
 /// Guest memory helpers for the frame code.

@@ -59,6 +59,7 @@ guest_tests!(
     setjmp,
     signals,
     signals2,
+    signals_fp,
     sockets,
     spawn,
     sse2,

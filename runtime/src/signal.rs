@@ -164,6 +164,15 @@ extern "C" fn on_async(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
         INFOS[s][k].store(u64::from_le_bytes(w.try_into().unwrap()), Ordering::Relaxed);
     }
     PENDING.fetch_or(bit(sig as u32), Ordering::Release);
+    // Keep further instances in the host kernel's queue until this one is
+    // delivered (real-time signals queue; INFOS holds one): blocked in the
+    // mask the kernel restores when this handler returns.
+    // SAFETY: the kernel's ucontext; its mask starts with the 64 signals.
+    unsafe {
+        let m = &mut (*(uctx as *mut libc::ucontext_t)).uc_sigmask as *mut libc::sigset_t;
+        let m = m as *mut u64;
+        m.write(m.read() | bit(sig as u32));
+    }
     kick(uctx);
     // SAFETY: a host handler's own ucontext.
     unsafe { deliver_or_step(uctx as *mut libc::ucontext_t) };
@@ -186,6 +195,12 @@ fn kick(uctx: *mut libc::c_void) {
             (*uc).uc_mcontext.gregs[libc::REG_R14 as usize] = kick as i64;
         }
     }
+}
+
+/// Signals queued here and not yet delivered: the host keeps further
+/// instances blocked (in its kernel queue) until then.
+pub fn pending_mask() -> u64 {
+    PENDING.load(Ordering::Acquire)
 }
 
 /// Take the lowest deliverable queued signal (and un-kick when none is left).
@@ -244,7 +259,11 @@ pub fn deliver_pending(ctx: &mut Context, eip: u32, intr: Option<Interrupted>) -
             ctx.eflags = regs.eflags as u64;
             Some(h)
         }
-        None => Some(regs.eip),
+        None => {
+            // Not delivered (no handler any more): stop holding it back.
+            crate::syscall::signal::set_guest_sigmask(crate::syscall::signal::guest_sigmask());
+            Some(regs.eip)
+        }
     }
 }
 
@@ -407,7 +426,15 @@ unsafe fn enter_handler(
         regs.gpr[k] = g[*r as usize] as u32;
     }
     let fp = host_fpu_image(uc);
-    let Some(handler) = setup_frame(sig, raw, &mut regs, fp) else {
+    let handler = setup_frame(sig, raw, &mut regs, fp);
+    // The kernel restores the host mask from the ucontext when this host
+    // handler returns: it must be the one the guest handler runs with
+    // (setup_frame blocked the signal and sa_mask), or the same signal
+    // could nest into the guest handler; without a handler, the plain
+    // guest mask (on_async held the signal back).
+    let hm = crate::syscall::signal::host_mask(crate::syscall::signal::guest_sigmask());
+    (&mut (*uc).uc_sigmask as *mut libc::sigset_t as *mut u64).write(hm);
+    let Some(handler) = handler else {
         return false;
     };
     let host = crate::jit::host_code_for(handler);
@@ -416,12 +443,6 @@ unsafe fn enter_handler(
     }
     g[libc::REG_EFL as usize] = regs.eflags as i64;
     g[libc::REG_RIP as usize] = host as i64;
-    // The kernel restores the host mask from the ucontext when this host
-    // handler returns: it must be the one the guest handler runs with
-    // (setup_frame blocked the signal and sa_mask), or the same signal
-    // could nest into the guest handler.
-    let hm = crate::syscall::signal::guest_sigmask() & !crate::syscall::signal::reserved_mask();
-    (&mut (*uc).uc_sigmask as *mut libc::sigset_t as *mut u64).write(hm);
     // Pinned registers keep their values, but the map table must be the
     // real one (a pending kick is re-armed at the next safe point).
     g[libc::REG_R14 as usize] = crate::dispatch::init_map() as i64;

@@ -57,6 +57,7 @@ guest_tests!(
     ret3,
     rodata_switch,
     setjmp,
+    sigqueue,
     signals,
     signals2,
     signals_fp,

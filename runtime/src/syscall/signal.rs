@@ -82,10 +82,16 @@ pub fn reserved_mask() -> u64 {
     RESERVED
 }
 
+/// The host mask for guest mask `m`: without the signals the runtime
+/// needs, with those queued for delivery (`crate::signal::pending_mask`).
+pub fn host_mask(m: u64) -> u64 {
+    (m | crate::signal::pending_mask()) & !RESERVED
+}
+
 /// Set the guest mask (signal delivery, sigreturn) and mirror it to the host.
 pub fn set_guest_sigmask(m: u64) {
     let m = m & !UNBLOCKABLE;
-    let hm = m & !RESERVED;
+    let hm = host_mask(m);
     let _ = host!(
         libc::SYS_rt_sigprocmask,
         libc::SIG_SETMASK,
@@ -172,7 +178,7 @@ pub fn rt_sigprocmask(_: &mut Context, a: &Args) -> SysResult {
             libc::SIG_SETMASK => s,
             _ => return Err(libc::EINVAL),
         } & !UNBLOCKABLE;
-        let hm = m & !RESERVED;
+        let hm = host_mask(m);
         host!(
             libc::SYS_rt_sigprocmask,
             libc::SIG_SETMASK,
@@ -234,6 +240,53 @@ pub fn rt_sigtimedwait(_: &mut Context, a: &Args) -> SysResult {
 pub fn rt_sigtimedwait_time64(_: &mut Context, a: &Args) -> SysResult {
     let ts = if a[2] == 0 { 0 } else { super::gbuf(a[2], 16)? };
     sigtimedwait(a[0], a[1], ts, a[3])
+}
+
+/// A guest's i386 siginfo, in the host layout.
+fn read_siginfo(addr: u32) -> Result<[u8; structs::SIGINFO_SIZE], i32> {
+    let mut g = [0u8; structs::SIGINFO_SIZE];
+    crate::guest_mem::read_into(addr, &mut g)?;
+    Ok(structs::siginfo_from_i386(&g))
+}
+
+/// rt_sigqueueinfo(tgid, sig, siginfo *).
+pub fn rt_sigqueueinfo(_: &mut Context, a: &Args) -> SysResult {
+    let info = read_siginfo(a[2])?;
+    host!(
+        libc::SYS_rt_sigqueueinfo,
+        super::sx(a[0]),
+        super::sx(a[1]),
+        info.as_ptr()
+    )
+}
+
+/// rt_tgsigqueueinfo(tgid, tid, sig, siginfo *).
+pub fn rt_tgsigqueueinfo(_: &mut Context, a: &Args) -> SysResult {
+    let info = read_siginfo(a[3])?;
+    host!(
+        libc::SYS_rt_tgsigqueueinfo,
+        super::sx(a[0]),
+        super::sx(a[1]),
+        super::sx(a[2]),
+        info.as_ptr()
+    )
+}
+
+/// pidfd_send_signal(pidfd, sig, siginfo * or NULL, flags).
+pub fn pidfd_send_signal(_: &mut Context, a: &Args) -> SysResult {
+    let info = if a[2] != 0 {
+        Some(read_siginfo(a[2])?)
+    } else {
+        None
+    };
+    let p = info.as_ref().map_or(0, |i| i.as_ptr() as u64);
+    host!(
+        libc::SYS_pidfd_send_signal,
+        super::sx(a[0]),
+        super::sx(a[1]),
+        p,
+        a[3]
+    )
 }
 
 /// sigaltstack(const stack32 *ss, stack32 *oss): recorded per thread.

@@ -41,16 +41,18 @@ pub fn sysroot() -> Option<&'static Path> {
     SYSROOT.get_or_init(|| None).as_deref()
 }
 
-// A translated output made with `--sysroot` defines this symbol (a
-// NUL-terminated path); elsewhere the weak reference resolves to 0.
-std::arch::global_asm!(".weak rehost_default_sysroot");
-
 fn recorded_sysroot() -> Option<PathBuf> {
     let p: *const libc::c_char;
+    // A translated output made with `--sysroot` defines this symbol (a
+    // NUL-terminated path); elsewhere the weak reference resolves to 0.
+    // The `.weak` goes with the reference: in a separate global_asm! it
+    // can land in another codegen unit, leaving this one a strong
+    // undefined reference.
     // SAFETY: loads the address of a weak symbol from the GOT (0 when no
     // object defines it); no memory is touched.
     unsafe {
         std::arch::asm!(
+            ".weak rehost_default_sysroot",
             "mov {}, qword ptr [rip + rehost_default_sysroot@GOTPCREL]",
             out(reg) p,
             options(nostack, pure, readonly)

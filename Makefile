@@ -35,6 +35,7 @@ DYN_GUESTS := args printf qsort strings malloc except tls setjmp fork exec
 # Per-guest extra flags.
 GFLAGS_sse2 := -msse2 -mfpmath=sse
 GFLAGS_threads := -pthread
+GFLAGS_forkthreads := -pthread
 GFLAGS_jit := -z execstack
 GFLAGS_signals_fp := -msse2
 

@@ -17,7 +17,7 @@
 
 use crate::abi::{reg, Context};
 use crate::{guest_mem, jit, stubs};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 const CLONE_VM: u64 = 0x100;
@@ -31,10 +31,27 @@ const HOST_STACK: usize = 1 << 20;
 
 /// Live guest threads (the process's first one included).
 static LIVE: AtomicUsize = AtomicUsize::new(1);
+/// The process LIVE counts the threads of (0: not recorded yet).
+static OWNER: AtomicI32 = AtomicI32::new(0);
 
-/// Number of live guest threads.
+/// Number of live guest threads of the calling process. A vfork child
+/// shares LIVE with its parent's threads but is a process of one thread.
 pub fn live() -> usize {
+    let owner = OWNER.load(Ordering::Acquire);
+    // SAFETY: getpid has no preconditions.
+    if owner != 0 && owner != unsafe { libc::getpid() } {
+        return 1;
+    }
     LIVE.load(Ordering::Acquire)
+}
+
+/// Start counting the threads of the calling process, which has only the
+/// calling thread (process start-up, and a forked child: the host fork
+/// copied the parent's count, but only the forking thread lives on).
+pub fn own_process() {
+    LIVE.store(1, Ordering::Release);
+    // SAFETY: getpid has no preconditions.
+    OWNER.store(unsafe { libc::getpid() }, Ordering::Release);
 }
 
 /// Is this clone a thread (shared memory, runs here)?

@@ -124,6 +124,72 @@ fn set_host_disposition(sig: u32, ignore: bool) {
     unsafe { libc::signal(sig as i32, h) };
 }
 
+/// Ignored signals and mask handed over by a guest's execve, for the
+/// start-up of the re-executed runtime.
+static EXEC_STATE: Mutex<Option<(u64, u64)>> = Mutex::new(None);
+
+/// Start-up after a guest's execve: the exec'ing guest's ignored signals
+/// and mask (`exec::ENV_EXEC_SIGNALS`).
+pub fn set_exec_state(ign: u64, mask: u64) {
+    *EXEC_STATE.lock().unwrap_or_else(|e| e.into_inner()) = Some((ign, mask));
+}
+
+/// What a guest's execve carries over: the signals it ignores, its mask.
+pub fn exec_state() -> (u64, u64) {
+    let t = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let ign = (1..=64u32)
+        .filter(|&s| t[s as usize - 1].handler == SIG_IGN)
+        .fold(0, |m, s| m | bit(s));
+    drop(t);
+    (ign, guest_sigmask())
+}
+
+/// The guest's dispositions at start-up, before the runtime installs its
+/// own handlers, as execve leaves them: SIG_IGN stays ignored, everything
+/// else is SIG_DFL. After a guest's execve they and the mask come from the
+/// exec'ing runtime (`set_exec_state`: the host kernel kept the host side,
+/// but not the guest's view of the signals the runtime reserves); else
+/// from the host's dispositions (a parent such as nohup may ignore some).
+pub fn inherit_dispositions() {
+    let exec = EXEC_STATE.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let mut t = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    for sig in 1..=64u32 {
+        if UNBLOCKABLE & bit(sig) != 0 || sig == 32 || sig == 33 {
+            continue;
+        }
+        // SAFETY: a query only (no new action), into a zeroed structure.
+        let host_ign = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig as i32, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        };
+        let ign = match exec {
+            Some((i, _)) => i & bit(sig) != 0,
+            None => host_ign,
+        };
+        if ign {
+            t[sig as usize - 1] = Sigaction32 {
+                handler: SIG_IGN,
+                flags: 0,
+                restorer: 0,
+                mask: 0,
+            };
+        }
+        if RESERVED & bit(sig) == 0 {
+            if ign != host_ign {
+                set_host_disposition(sig, ign);
+            }
+            if ign {
+                HOST_IGNORED.fetch_or(bit(sig), Ordering::Relaxed);
+            }
+        }
+    }
+    drop(t);
+    if let Some((_, mask)) = exec {
+        set_guest_sigmask(mask);
+    }
+}
+
 /// rt_sigaction(sig, const sigaction32 *act, sigaction32 *oact, sigsetsize).
 pub fn rt_sigaction(_: &mut Context, a: &Args) -> SysResult {
     let (sig, act, oact) = (a[0], a[1], a[2]);

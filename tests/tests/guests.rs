@@ -49,6 +49,7 @@ guest_tests!(
     fptable,
     jit,
     malloc,
+    morecalls,
     oldcalls,
     oldsignals,
     polling,

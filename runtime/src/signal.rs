@@ -32,6 +32,8 @@ const SA_ONSTACK: u32 = 0x0800_0000;
 const SA_RESTART: u32 = 0x1000_0000;
 const SA_NODEFER: u32 = 0x4000_0000;
 const SA_RESETHAND: u32 = 0x8000_0000;
+const SS_DISABLE: i32 = 2;
+const SS_AUTODISARM: i32 = 1 << 31;
 const DF: u32 = 0x400;
 const TF: u32 = 0x100;
 
@@ -316,15 +318,32 @@ pub fn setup_frame(
     let mask = crate::syscall::signal::guest_sigmask();
     let mut sp = regs.gpr[reg::ESP];
     let alt = crate::syscall::signal::guest_altstack();
-    if act.flags & SA_ONSTACK != 0
-        && alt.flags & 2 == 0
-        && alt.size != 0
-        && !(alt.sp..alt.sp.wrapping_add(alt.size)).contains(&sp)
-    {
+    // The kernel's get_sigframe: switch to the alternate stack if asked
+    // and not on it already; a frame that would not fit on it is fatal.
+    let armed = alt.flags & SS_DISABLE == 0 && alt.size != 0;
+    let on_alt = |sp: u32| armed && sp > alt.sp && sp - alt.sp <= alt.size;
+    let nested = alt.flags & SS_AUTODISARM == 0 && on_alt(sp);
+    let mut entering = false;
+    if act.flags & SA_ONSTACK != 0 && armed && !on_alt(sp) {
         sp = alt.sp.wrapping_add(alt.size);
+        entering = true;
     }
     let info = siginfo_to_i386(host_info);
     sp = fpstate::alloc(sp);
+    let size = if act.flags & SA_SIGINFO != 0 {
+        frames::RT_SIZE
+    } else {
+        frames::LEGACY_SIZE
+    };
+    if (nested || entering) && !on_alt(frames::place(sp, size)) {
+        // Overflowed the alternate stack.
+        crate::emulate::raise(libc::SIGSEGV);
+    }
+    if entering && alt.flags & SS_AUTODISARM != 0 {
+        // The frame keeps the old settings (uc_stack); rt_sigreturn
+        // restores them.
+        crate::syscall::signal::disarm_altstack();
+    }
     let ok = fpstate::save(sp, fp).and_then(|()| {
         if act.flags & SA_SIGINFO != 0 {
             frames::rt(sig, &info, regs, mask, alt, &act, &mut sp)

@@ -32,6 +32,7 @@ macro_rules! guest_tests {
 }
 
 guest_tests!(
+    altstack,
     args,
     asm,
     asm_misc,

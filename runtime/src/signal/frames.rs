@@ -49,8 +49,9 @@ pub(crate) struct Restored {
     pub fpstate: u32,
 }
 
-/// Size of the legacy frame and where its mask's upper half lies.
-const LEGACY_SIZE: u32 = 732;
+/// Sizes of the two frames; where the legacy one keeps its mask's upper half.
+pub(super) const LEGACY_SIZE: u32 = 732;
+pub(super) const RT_SIZE: u32 = 268;
 const EXTRAMASK: u32 = 720;
 const LEGACY_RETCODE: u32 = 724;
 /// uc_flags: the fpstate holds XSAVE state (UC_FP_XSTATE).
@@ -58,7 +59,7 @@ const UC_FP_XSTATE: u32 = 1;
 
 /// Place a frame of `size` bytes below `sp` as the kernel does: at handler
 /// entry esp + 4 is 16-byte aligned, as after a call.
-fn place(sp: u32, size: u32) -> u32 {
+pub(super) fn place(sp: u32, size: u32) -> u32 {
     (sp.wrapping_sub(size).wrapping_add(4) & !15).wrapping_sub(4)
 }
 
@@ -158,7 +159,7 @@ pub(super) fn rt(
     sp: &mut u32,
 ) -> Result<(), i32> {
     let fp = *sp;
-    let f = place(fp, 268);
+    let f = place(fp, RT_SIZE);
     let cr2 = if matches!(sig as i32, libc::SIGSEGV | libc::SIGBUS) {
         u32::from_le_bytes(info[12..16].try_into().unwrap())
     } else {
@@ -210,6 +211,11 @@ pub fn rt_sigreturn(ctx: &mut Context, _: &crate::syscall::Args) -> crate::sysca
     let uc = ctx.reg(reg::ESP).wrapping_add(140);
     let (regs, fpstate) = read_sigcontext(uc + 20).map_err(|_| fatal_frame())?;
     let mask = guest_mem::read_u64(uc + 108).map_err(|_| fatal_frame())?;
+    // uc_stack: the alternate stack as it was (restore_altstack; errors
+    // are ignored, as the kernel does).
+    if let Ok(st) = crate::syscall::structs::read::<Stack32>(uc + 8) {
+        crate::syscall::signal::restore_altstack(st, ctx.reg(reg::ESP));
+    }
     let r = Restored {
         regs,
         mask,

@@ -355,30 +355,70 @@ pub fn pidfd_send_signal(_: &mut Context, a: &Args) -> SysResult {
     )
 }
 
+/// The alternate stack `n` asks for (sigaltstack's checks).
+fn new_altstack(n: Stack32) -> Result<Stack32, i32> {
+    match n.flags & !SS_AUTODISARM {
+        SS_DISABLE => Ok(Stack32 {
+            sp: 0,
+            flags: SS_DISABLE,
+            size: 0,
+        }),
+        0 | SS_ONSTACK => {
+            if n.size < MINSIGSTKSZ {
+                return Err(libc::ENOMEM);
+            }
+            Ok(Stack32 {
+                sp: n.sp,
+                flags: n.flags & SS_AUTODISARM,
+                size: n.size,
+            })
+        }
+        _ => Err(libc::EINVAL),
+    }
+}
+
+/// Is `sp` on the calling thread's armed alternate stack (then it cannot
+/// be changed: EPERM)?
+fn on_altstack(sp: u32) -> bool {
+    let a = guest_altstack();
+    a.flags & (SS_DISABLE | SS_AUTODISARM) == 0 && sp > a.sp && sp - a.sp <= a.size
+}
+
+/// SS_AUTODISARM: entering a handler on the alternate stack disables it.
+pub fn disarm_altstack() {
+    ALTSTACK.with(|s| {
+        s.set(Stack32 {
+            sp: 0,
+            flags: SS_DISABLE,
+            size: 0,
+        })
+    });
+}
+
+/// rt_sigreturn: the alternate stack saved in the frame comes back
+/// (unless the thread is still running on the current one; errors are
+/// ignored, as the kernel's restore_altstack does).
+pub fn restore_altstack(n: Stack32, sp: u32) {
+    if on_altstack(sp) {
+        return;
+    }
+    if let Ok(st) = new_altstack(n) {
+        ALTSTACK.with(|s| s.set(st));
+    }
+}
+
 /// sigaltstack(const stack32 *ss, stack32 *oss): recorded per thread.
-pub fn sigaltstack(_: &mut Context, a: &Args) -> SysResult {
-    let old = guest_altstack();
+pub fn sigaltstack(ctx: &mut Context, a: &Args) -> SysResult {
+    let mut old = guest_altstack();
+    if on_altstack(ctx.reg(crate::abi::reg::ESP)) {
+        old.flags |= SS_ONSTACK;
+    }
     if a[0] != 0 {
         let n: Stack32 = structs::read(a[0])?;
-        let mode = n.flags & !SS_AUTODISARM;
-        let st = match mode {
-            SS_DISABLE => Stack32 {
-                sp: 0,
-                flags: SS_DISABLE,
-                size: 0,
-            },
-            0 | SS_ONSTACK => {
-                if n.size < MINSIGSTKSZ {
-                    return Err(libc::ENOMEM);
-                }
-                Stack32 {
-                    sp: n.sp,
-                    flags: n.flags & SS_AUTODISARM,
-                    size: n.size,
-                }
-            }
-            _ => return Err(libc::EINVAL),
-        };
+        if on_altstack(ctx.reg(crate::abi::reg::ESP)) {
+            return Err(libc::EPERM);
+        }
+        let st = new_altstack(n)?;
         ALTSTACK.with(|s| s.set(st));
     }
     if a[1] != 0 {

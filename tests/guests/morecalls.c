@@ -2,7 +2,7 @@
  * mlockall/munlockall, NUMA policy (set/get_mempolicy, mbind, move_pages,
  * migrate_pages, set_mempolicy_home_node), key rings (add_key, keyctl,
  * request_key), remap_file_pages, sysfs, ustat, reboot and the module calls
- * (refused), the new mount API (fsopen, fsconfig, fsmount, open_tree,
+ * (refused), quotactl, the new mount API (fsopen, fsconfig, fsmount, open_tree,
  * fspick, mount_setattr, move_mount), Landlock, process_madvise,
  * memfd_secret, arch_prctl. Results are printed as values or errno names,
  * so a kernel or container that refuses a call gives the same output
@@ -29,7 +29,7 @@ static const char *ename(int e)
         return #x;
         E(EPERM) E(ENOENT) E(EINTR) E(EBADF) E(EFAULT) E(EINVAL) E(ENOSYS) E(EACCES) E(ENOMEM)
         E(EOPNOTSUPP) E(ENODEV) E(EXDEV) E(EKEYREVOKED) E(ENOKEY) E(EDQUOT) E(EAGAIN) E(ENOEXEC)
-        E(EBUSY) E(ESRCH) E(ENOTDIR)
+        E(EBUSY) E(ESRCH) E(ENOTDIR) E(ENOTBLK) E(ENOTTY)
 #undef E
     default:
         snprintf(buf, sizeof buf, "errno %d", e);
@@ -141,6 +141,12 @@ static void admin(void)
     res("finit_module(-1)", syscall(SYS_finit_module, -1, "", 0), 1);
     res("delete_module of nothing", syscall(SYS_delete_module, "rehost_no_such", O_NONBLOCK), 1);
     res("restart_syscall", syscall(SYS_restart_syscall), 1);
+    uint32_t dq[18];
+    res("quotactl(Q_GETQUOTA, /)", syscall(SYS_quotactl, (0x800007 << 8) | 0, "/", 0, dq), 1);
+    res("quotactl(Q_GETFMT, no device)", syscall(SYS_quotactl, (0x800004 << 8) | 0, "/nonexistent", 0, dq), 1);
+    int d = open(".", O_RDONLY);
+    res("quotactl_fd(Q_GETQUOTA)", syscall(SYS_quotactl_fd, d, (0x800007 << 8) | 0, 0, dq), 1);
+    close(d);
 }
 
 static void mountapi(void)

@@ -7,7 +7,7 @@
 //! `passthru`, sockets in `net`/`netmsg`, SysV IPC in `ipc`/`shm`, message
 //! queues in `mq`, converted ioctls in `ioctl`, timers in `timers`, older
 //! file calls in `fsmisc`, mount/swap/fanotify/modules in `admin`, NUMA
-//! policy in `numa`, key rings in `keys`, Landlock and secret memory in
+//! policy in `numa`, key rings in `keys`, disk quotas in `quota`, Landlock and secret memory in
 //! `security`, the rest in `misc`), and the emulated /proc files
 //! (`procfs`, `procstat`).
 //!
@@ -43,6 +43,7 @@ mod path;
 mod proc;
 mod procfs;
 mod procstat;
+mod quota;
 mod security;
 mod shm;
 pub(crate) mod signal;

@@ -9,7 +9,7 @@
 
 use super::{
     admin, dirent, exec, fdctl, fork, fs, fsmisc, ipc, keys, mem, misc, mq, net, numa, oldsignal,
-    passthru, path, proc, security, signal, time, timers, tls, Handler,
+    passthru, path, proc, quota, security, signal, time, timers, tls, Handler,
 };
 
 pub struct Entry {
@@ -155,7 +155,7 @@ table! {
     125 "mprotect" => mem::mprotect,
     126 "sigprocmask" => oldsignal::sigprocmask, 127 "create_module", 128 "init_module" => admin::init_module,
     129 "delete_module" => admin::delete_module,
-    130 "get_kernel_syms", 131 "quotactl",
+    130 "get_kernel_syms", 131 "quotactl" => quota::quotactl,
     132 "getpgid" => proc::getpgid,
     133 "fchdir" => path::fchdir,
     134 "bdflush", 135 "sysfs" => admin::sysfs,
@@ -443,7 +443,7 @@ table! {
     439 "faccessat2" => path::faccessat2,
     440 "process_madvise" => misc::process_madvise,
     441 "epoll_pwait2" => misc::epoll_pwait2,
-    442 "mount_setattr" => admin::mount_setattr, 443 "quotactl_fd",
+    442 "mount_setattr" => admin::mount_setattr, 443 "quotactl_fd" => quota::quotactl_fd,
     444 "landlock_create_ruleset" => security::landlock_create_ruleset,
     445 "landlock_add_rule" => security::landlock_add_rule,
     446 "landlock_restrict_self" => security::landlock_restrict_self,
@@ -504,10 +504,6 @@ pub const ENOSYS_REASONS: &[(&str, &[u16])] = &[
     (
         "protection keys: pkey_set needs WRPKRU, which is not translated, and PKRU is XSAVE state the runtime swaps with its own",
         &[380, 381, 382],
-    ),
-    (
-        "quotas: structure layouts differ per subcommand (if_dqblk 68 vs 72 bytes, fs_quota_stat), not converted yet",
-        &[131, 443],
     ),
     (
         "kexec_load: a segment array of i386 pointers for a new kernel; not converted (root only, rare)",

@@ -37,11 +37,15 @@ const SS_AUTODISARM: i32 = 1 << 31;
 const DF: u32 = 0x400;
 const TF: u32 = 0x100;
 
-/// Queued asynchronous signals (bit sig-1) and their host siginfo.
-static PENDING: AtomicU64 = AtomicU64::new(0);
-static INFOS: [[AtomicU64; SIGINFO_SIZE / 8]; 64] =
-    [const { [const { AtomicU64::new(0) }; SIGINFO_SIZE / 8] }; 64];
 thread_local! {
+    /// Asynchronous signals this thread took for delivery (bit sig-1),
+    /// and their host siginfo. Per thread, as the kernel picked the
+    /// thread: it delivers them itself, and keeps them blocked on the
+    /// host until then (`pending_mask`). Const-initialised atomics: safe
+    /// to use from the host handlers.
+    static PENDING: AtomicU64 = const { AtomicU64::new(0) };
+    static INFOS: [[AtomicU64; SIGINFO_SIZE / 8]; 64] =
+        const { [const { [const { AtomicU64::new(0) }; SIGINFO_SIZE / 8] }; 64] };
     /// This guest thread's context, for the host signal handlers.
     static CTX: Cell<usize> = const { Cell::new(0) };
     /// Guest EIP a sigreturn asked to resume at.
@@ -162,10 +166,12 @@ extern "C" fn on_async(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
     let s = sig as usize - 1;
     // SAFETY: the kernel passes a valid siginfo of SIGINFO_SIZE bytes.
     let raw = unsafe { std::slice::from_raw_parts(info as *const u8, SIGINFO_SIZE) };
-    for (k, w) in raw.chunks_exact(8).enumerate() {
-        INFOS[s][k].store(u64::from_le_bytes(w.try_into().unwrap()), Ordering::Relaxed);
-    }
-    PENDING.fetch_or(bit(sig as u32), Ordering::Release);
+    INFOS.with(|infos| {
+        for (k, w) in raw.chunks_exact(8).enumerate() {
+            infos[s][k].store(u64::from_le_bytes(w.try_into().unwrap()), Ordering::Relaxed);
+        }
+    });
+    PENDING.with(|p| p.fetch_or(bit(sig as u32), Ordering::Release));
     // Keep further instances in the host kernel's queue until this one is
     // delivered (real-time signals queue; INFOS holds one): blocked in the
     // mask the kernel restores when this handler returns.
@@ -199,30 +205,38 @@ fn kick(uctx: *mut libc::c_void) {
     }
 }
 
-/// Signals queued here and not yet delivered: the host keeps further
-/// instances blocked (in its kernel queue) until then.
+/// Signals this thread took and has not delivered yet: the host keeps
+/// further instances blocked (in its kernel queue) until then.
 pub fn pending_mask() -> u64 {
-    PENDING.load(Ordering::Acquire)
+    PENDING.with(|p| p.load(Ordering::Acquire))
 }
 
 /// Take the lowest deliverable queued signal (and un-kick when none is left).
 fn take_pending(ctx: &mut Context) -> Option<(u32, [u8; SIGINFO_SIZE])> {
-    let p = PENDING.load(Ordering::Acquire);
+    let p = pending_mask();
     if p == 0 {
         return None;
     }
     let sig = p.trailing_zeros() + 1;
-    PENDING.fetch_and(!bit(sig), Ordering::AcqRel);
-    if PENDING.load(Ordering::Acquire) == 0 {
-        ctx.map_l1 = crate::dispatch::init_map();
-    }
+    // The siginfo first: the signal stays blocked on the host while its
+    // bit is set, so no new instance can overwrite it meanwhile.
     let mut info = [0u8; SIGINFO_SIZE];
-    for (k, w) in info.chunks_exact_mut(8).enumerate() {
-        w.copy_from_slice(
-            &INFOS[sig as usize - 1][k]
-                .load(Ordering::Relaxed)
-                .to_le_bytes(),
-        );
+    INFOS.with(|infos| {
+        for (k, w) in info.chunks_exact_mut(8).enumerate() {
+            w.copy_from_slice(
+                &infos[sig as usize - 1][k]
+                    .load(Ordering::Relaxed)
+                    .to_le_bytes(),
+            );
+        }
+    });
+    let left = PENDING.with(|p| p.fetch_and(!bit(sig), Ordering::AcqRel)) & !bit(sig);
+    if left == 0 {
+        ctx.map_l1 = crate::dispatch::init_map();
+        if pending_mask() != 0 {
+            // One arrived meanwhile: keep the kick.
+            ctx.map_l1 = crate::dispatch::kick_l1();
+        }
     }
     Some((sig, info))
 }

@@ -1,7 +1,8 @@
 /* sigqueue: signals with a value (rt_sigqueueinfo, rt_tgsigqueueinfo,
  * pidfd_send_signal), received by SA_SIGINFO handlers and sigwaitinfo with
  * si_code SI_QUEUE, si_value/si_int, si_pid and si_uid; queued real-time
- * signals arrive once each, in order; a bad siginfo pointer gives EFAULT.
+ * signals arrive once each, in order; fifty thread-directed signals reach
+ * the one thread that does not block them; a bad siginfo pointer gives EFAULT.
  * Deterministic output only. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+static int go_fd;
 static volatile int got_sig, got_code, got_int, got_pid_ok, got_uid_ok;
 static int rt_values[8];
 static volatile int rt_count;
@@ -33,6 +35,35 @@ static void on_rt(int sig, siginfo_t *si, void *uc)
     if (rt_count < 8)
         rt_values[rt_count] = si->si_value.sival_int;
     rt_count++;
+}
+
+/* A worker thread takes thread-directed signals with values. */
+static int ack[2];
+static volatile int worker_sum, worker_wrong_thread;
+static pthread_t worker_id;
+
+static void on_worker(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    if (!pthread_equal(pthread_self(), worker_id))
+        worker_wrong_thread++;
+    worker_sum += si->si_value.sival_int;
+    write(ack[1], "a", 1);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    sigset_t mine;
+    sigemptyset(&mine);
+    sigaddset(&mine, SIGRTMIN + 2);
+    pthread_sigmask(SIG_UNBLOCK, &mine, NULL);
+    char c;
+    /* Wait (in read, interrupted by the signals) until told to stop. */
+    while (read(go_fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    return NULL;
 }
 
 static void report(const char *what)
@@ -111,6 +142,32 @@ int main(void)
     } else {
         printf("no pidfd_open\n");
     }
+
+    /* Fifty thread-directed signals with values to a worker thread. */
+    int go[2];
+    pipe(go);
+    pipe(ack);
+    go_fd = go[0];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_worker;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGRTMIN + 2, &sa, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, SIGRTMIN + 2);
+    sigprocmask(SIG_BLOCK, &set, NULL); /* only the worker takes it */
+    pthread_create(&worker_id, NULL, worker, NULL);
+    int sum = 0;
+    for (int k = 1; k <= 50; k++) {
+        v.sival_int = k;
+        sum += k;
+        pthread_sigqueue(worker_id, SIGRTMIN + 2, v);
+        char c;
+        read(ack[0], &c, 1);
+    }
+    write(go[1], "x", 1);
+    pthread_join(worker_id, NULL);
+    printf("worker thread: sum %d of %d, on another thread %d\n", worker_sum, sum,
+           worker_wrong_thread);
 
     /* A bad siginfo pointer. */
     errno = 0;

@@ -14,12 +14,19 @@
 //!   the code enters meanwhile (a system call, a map miss; the running
 //!   code's map table is pointed at an all-miss table so the next lookup
 //!   enters the runtime). A signal the guest blocks is blocked in the host
-//!   too, so the kernel keeps it queued; none is lost.
+//!   too, so the kernel keeps it queued; one taken for delivery stays
+//!   blocked on the host until the thread that took it delivers it, so
+//!   further instances (real-time signals queue) wait in the kernel; none
+//!   is lost.
 //!
 //! Invariants: the frame layouts are the i386 kernel's (unwinders and
-//! `siglongjmp` read them); guest memory is written with fault-tolerant
-//! accesses (a bad guest stack kills the guest with SIGSEGV, as the kernel
-//! would); host handlers run on the runtime's alternate stack.
+//! `siglongjmp` read them), with the FPU/SSE/AVX state above the frame
+//! (`fpstate`: taken from `Context::fpu` at a safe point, from the host
+//! frame's fpregs in a host handler) and the handler started with the
+//! initial FPU state; guest memory is written with fault-tolerant accesses
+//! (a bad guest stack or an overflowed alternate stack kills the guest
+//! with SIGSEGV, as the kernel would); host handlers run on the runtime's
+//! alternate stack, and leave the host mask the guest handler runs with.
 
 use crate::abi::{reg, Context};
 use crate::guest_mem;

@@ -8,13 +8,15 @@
 //! - The host never blocks or ignores the signals the runtime needs for
 //!   itself: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP (faults of translated
 //!   code) and 32/33 (the host glibc's internal signals).
-//! - The host mask is the guest mask minus those, so a signal the guest
-//!   blocks stays queued in the host kernel (never lost, visible to
+//! - The host mask is the guest mask minus those, plus the signals this
+//!   thread took and has not delivered yet (`host_mask`), so a signal the
+//!   guest blocks stays queued in the host kernel (never lost, visible to
 //!   rt_sigpending/sigtimedwait) until the guest unblocks it.
 //! - A guest SIG_IGN is mirrored to the host (so an ignored SIGPIPE gives
 //!   EPIPE and an ignored SIGCHLD auto-reaps, as on i386); leaving SIG_IGN
-//!   restores the host default. Guest handlers are not installed on the
-//!   host; a signal with one still has its default host action for now.
+//!   restores the host default. A guest handler has the runtime's host
+//!   handler (`crate::signal::host_install`). Start-up takes the ignored
+//!   dispositions execve leaves (`inherit_dispositions`).
 //!   The host's own alternate stack is the runtime's, never the guest's.
 
 use super::{host, structs, Args, SysResult};

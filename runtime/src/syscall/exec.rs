@@ -128,14 +128,19 @@ fn exec(dirfd: i32, path: u32, argv: u32, envp: u32, flags: i32) -> SysResult {
                 envp.push(signals_var());
             }
             let (av, ev) = (CStrs::new(&argv)?, CStrs::new(&envp)?);
-            super::host!(
+            // The new image inherits the guest's ignored signals and mask,
+            // also for the signals the runtime keeps for itself.
+            let saved = super::signal::native_exec_begin();
+            let r = super::host!(
                 libc::SYS_execveat,
                 super::sx(dirfd as u32),
                 p.ptr(),
                 av.ptr(),
                 ev.ptr(),
                 flags
-            )
+            );
+            super::signal::native_exec_failed(saved);
+            r
         }
     }
 }

@@ -146,6 +146,60 @@ pub fn exec_state() -> (u64, u64) {
     (ign, guest_sigmask())
 }
 
+/// Host state changed for a native execve, put back if it fails.
+pub struct NativeExec {
+    actions: Vec<(i32, libc::sigaction)>,
+    mask: u64,
+}
+
+/// Right before a native execve: the host takes the guest's view of the
+/// signals the runtime reserves, so the new image inherits what execve
+/// keeps (SIG_IGN and the mask; the others already match on the host).
+/// A fault meanwhile still kills, as the kernel forces a fault signal
+/// that is ignored or blocked.
+pub fn native_exec_begin() -> NativeExec {
+    let (ign, mask) = exec_state();
+    let mut actions = Vec::new();
+    for sig in [4, 5, 7, 8, 11] {
+        if ign & bit(sig) != 0 {
+            // SAFETY: sigaction with fully initialised structures.
+            unsafe {
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = libc::SIG_IGN;
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig as i32, &new, &mut old) == 0 {
+                    actions.push((sig as i32, old));
+                }
+            }
+        }
+    }
+    let m = (mask | crate::signal::pending_mask()) & !UNBLOCKABLE;
+    let mut old = 0u64;
+    let _ = host!(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        &m as *const u64,
+        &mut old as *mut u64,
+        8
+    );
+    NativeExec { actions, mask: old }
+}
+
+/// The native execve failed: the runtime's handlers and mask again.
+pub fn native_exec_failed(saved: NativeExec) {
+    let _ = host!(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        &saved.mask as *const u64,
+        0,
+        8
+    );
+    for (sig, old) in saved.actions {
+        // SAFETY: reinstalls the action sigaction returned above.
+        unsafe { libc::sigaction(sig, &old, std::ptr::null_mut()) };
+    }
+}
+
 /// The guest's dispositions at start-up, before the runtime installs its
 /// own handlers, as execve leaves them: SIG_IGN stays ignored, everything
 /// else is SIG_DFL. After a guest's execve they and the mask come from the

@@ -502,7 +502,7 @@ pub const ENOSYS_REASONS: &[(&str, &[u16])] = &[
         &[312],
     ),
     (
-        "protection keys: pkey_set needs WRPKRU, which is not translated, and PKRU is XSAVE state the runtime swaps with its own",
+        "protection keys: PKRU is XSAVE state the stubs reload from the context on every return to guest code, undoing a host pkey_alloc's rights for the new key (needs PKRU kept in the context; this machine has no PKU to test on)",
         &[380, 381, 382],
     ),
     (

@@ -3,7 +3,7 @@
  * migrate_pages, set_mempolicy_home_node), key rings (add_key, keyctl,
  * request_key), remap_file_pages, sysfs, ustat, reboot and the module calls
  * (refused), quotactl, the new mount API (fsopen, fsconfig, fsmount, open_tree,
- * fspick, mount_setattr, move_mount), Landlock, process_madvise,
+ * fspick, mount_setattr, move_mount), Landlock, process_madvise, ioperm/iopl,
  * memfd_secret, arch_prctl. Results are printed as values or errno names,
  * so a kernel or container that refuses a call gives the same output
  * natively and ported. Runs in an empty working directory. */
@@ -266,6 +266,15 @@ int main(void)
             printf("  secret memory holds: %s\n", m);
         }
     }
+    long io = syscall(SYS_ioperm, 0x80, 1, 1);
+    res("ioperm(0x80)", io, 1);
+    if (io == 0) {
+        /* The POST diagnostic port: writing it is harmless. */
+        __asm__ volatile("outb %%al, $0x80" ::"a"(0));
+        printf("  outb to port 0x80 ran\n");
+        res("  ioperm off", syscall(SYS_ioperm, 0x80, 1, 0), 1);
+    }
+    res("iopl(0)", syscall(SYS_iopl, 0), 1);
     res("arch_prctl(ARCH_GET_CPUID)", syscall(SYS_arch_prctl, 0x1011, 0), 1);
     res("arch_prctl(bad)", syscall(SYS_arch_prctl, 0x9999, 0), 1);
     return 0;

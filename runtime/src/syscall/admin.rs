@@ -1,7 +1,7 @@
 //! System-administration calls whose arguments are paths, strings and
 //! ints: mount, umount, umount2, pivot_root, acct, swapon, swapoff,
 //! fanotify_init/fanotify_mark, mlock2, sysfs, ustat, reboot, the module
-//! calls, and the new mount API (open_tree, move_mount, fsopen, fsconfig,
+//! calls, ioperm/iopl, and the new mount API (open_tree, move_mount, fsopen, fsconfig,
 //! fsmount, fspick, mount_setattr).
 //!
 //! Invariant: nothing is converted but `struct ustat`; paths go through
@@ -169,6 +169,19 @@ pub fn finit_module(_: &mut Context, a: &Args) -> SysResult {
 pub fn delete_module(_: &mut Context, a: &Args) -> SysResult {
     let name = opt_str(a[0])?.ok_or(libc::EFAULT)?;
     host!(libc::SYS_delete_module, name.as_ptr(), a[1])
+}
+
+/// ioperm(from, num, turn_on): the host thread is the guest thread, and
+/// translated code runs in/out as they are, so the host's I/O bitmap is
+/// the guest's.
+pub fn ioperm(_: &mut Context, a: &Args) -> SysResult {
+    host!(libc::SYS_ioperm, a[0], a[1], sx(a[2]))
+}
+
+/// iopl(level): on x86-64 kernels level 3 is emulated as access to every
+/// port (as for i386 tasks on them).
+pub fn iopl(_: &mut Context, a: &Args) -> SysResult {
+    host!(libc::SYS_iopl, a[0])
 }
 
 /// The new mount API: open_tree(dfd, path, flags).

@@ -128,7 +128,7 @@ table! {
     98 "profil",
     99 "statfs" => fsmisc::statfs,
     100 "fstatfs" => fsmisc::fstatfs,
-    101 "ioperm",
+    101 "ioperm" => admin::ioperm,
     102 "socketcall" => net::socketcall,
     103 "syslog" => misc::syslog,
     104 "setitimer" => time::setitimer,
@@ -137,7 +137,7 @@ table! {
     107 "lstat" => fsmisc::lstat,
     108 "fstat" => fsmisc::fstat32,
     109 "olduname" => misc::olduname,
-    110 "iopl",
+    110 "iopl" => admin::iopl,
     111 "vhangup" => misc::vhangup,
     112 "idle",
     113 "vm86old",
@@ -486,8 +486,8 @@ pub const ENOSYS_REASONS: &[(&str, &[u16])] = &[
         &[113, 166],
     ),
     (
-        "port I/O (in/out are not translated) and LDT segments (only the GDT TLS slots are emulated)",
-        &[101, 110, 123],
+        "LDT segments: only the GDT TLS slots are emulated (a selector load of an LDT entry is not)",
+        &[123],
     ),
     (
         "ptrace: a tracer would see and poke the host state of translated code, not i386 registers",

@@ -347,6 +347,73 @@ mod tests {
         assert_eq!(twd_to_fxsr(0xffff_ffff), 0);
     }
 
+    /// Save an image into a guest frame, change the frame as a handler
+    /// would, read it back.
+    #[test]
+    fn save_and_restore_through_guest_memory() {
+        let at_top = 0x6110_0000u32;
+        crate::memory::reserve_guest_space().unwrap();
+        crate::memory::map_fixed(0x6100_0000, 0x10_0000, libc::PROT_READ | libc::PROT_WRITE)
+            .unwrap();
+        crate::stubs::init_fpu_mode();
+        let ctx = crate::abi::Context::new();
+        let mut img = ctx.fpu;
+        // st(0) = 1.5 (TOS 7, one valid register), FCW round-down, an
+        // xmm1 value, MXCSR round-down.
+        put16(&mut img, 0, 0x77f);
+        put16(&mut img, 2, 7 << 11);
+        img[4] = 0x80;
+        put64(&mut img, 32, 0xc000_0000_0000_0000);
+        put16(&mut img, 40, 0x3fff);
+        put64(&mut img, 176, 0x4002_0000_0000_0000); // xmm1 = 2.25
+        put32(&mut img, 24, 0x3f80);
+        if xsave() {
+            put64(&mut img, XHDR, FPSSE);
+        }
+        let at = alloc(at_top);
+        save(at, &img).unwrap();
+        let env = guest_mem::read_bytes(at, HEADER as usize).unwrap();
+        assert_eq!(get32(&env, 0), 0xffff_077f);
+        assert_eq!(get32(&env, 8) & 0xffff, 0x3fff);
+        assert_eq!(get16(&env, 110), 0); // X86_FXSR_MAGIC
+        assert_eq!(&env[28..38], &img[32..42]);
+        let fx = at + HEADER;
+        assert_eq!(guest_mem::read_u32(fx + 24).unwrap(), 0x3f80);
+        if xsave() {
+            assert_eq!(guest_mem::read_u32(fx + SW as u32).unwrap(), MAGIC1);
+            let n = guest_mem::read_u32(fx + SW as u32 + 16).unwrap();
+            assert_eq!(guest_mem::read_u32(fx + n).unwrap(), MAGIC2);
+        }
+        // A handler sets st(0) = 42.0 (in the fnsave header), xmm1 = 7.25
+        // and MXCSR (in the image), and FCW.
+        guest_mem::write_bytes(at + 28, &[0, 0, 0, 0, 0, 0, 0, 0xa8, 0x04, 0x40]).unwrap();
+        guest_mem::write_u32(at, 0xc7f).unwrap();
+        guest_mem::write_u64(fx + 176, 0x401d_0000_0000_0000).unwrap();
+        guest_mem::write_u32(fx + 24, 0x7f80).unwrap();
+        let mut back = crate::abi::Context::new().fpu;
+        restore(at, &mut back).unwrap();
+        assert_eq!(get16(&back, 0), 0xc7f);
+        assert_eq!(get64(&back, 32), 0xa800_0000_0000_0000);
+        assert_eq!(get16(&back, 40), 0x4004);
+        assert_eq!(back[4], 0x80);
+        assert_eq!(get64(&back, 176), 0x401d_0000_0000_0000);
+        assert_eq!(get32(&back, 24), 0x7f80);
+        if xsave() {
+            assert_eq!(get64(&back, XHDR) & FPSSE, FPSSE);
+            assert!(back[XHDR + 8..XHDR_END].iter().all(|&b| b == 0));
+        }
+        // Reserved MXCSR bits: refused, nothing changed.
+        guest_mem::write_u32(fx + 24, 0xdead_0000).unwrap();
+        let before = back;
+        assert_eq!(restore(at, &mut back), Err(libc::EINVAL));
+        assert!(before == back);
+        // A bad frame address: EFAULT.
+        assert_eq!(restore(0xffff_fff0, &mut back), Err(libc::EFAULT));
+        // No fpstate: the initial state.
+        restore(0, &mut back).unwrap();
+        assert_eq!((get16(&back, 0), get32(&back, 24)), (0x37f, 0x1f80));
+    }
+
     #[test]
     fn alloc_aligns_the_image() {
         let a = alloc(0x1000_0000);

@@ -126,6 +126,36 @@ fn set_host_disposition(sig: u32, ignore: bool) {
     unsafe { libc::signal(sig as i32, h) };
 }
 
+/// The guest signal state a vfork child could change in the memory it
+/// shares with its stopped parent: dispositions, the host-ignored set,
+/// and the calling thread's mask and alternate stack.
+pub struct SavedState {
+    actions: [Sigaction32; 64],
+    host_ignored: u64,
+    mask: u64,
+    altstack: Stack32,
+}
+
+impl SavedState {
+    pub fn take() -> SavedState {
+        SavedState {
+            actions: *ACTIONS.lock().unwrap_or_else(|e| e.into_inner()),
+            host_ignored: HOST_IGNORED.load(Ordering::Relaxed),
+            mask: guest_sigmask(),
+            altstack: guest_altstack(),
+        }
+    }
+
+    /// Back in the parent (its host dispositions and mask were never the
+    /// child's to change).
+    pub fn put_back(self) {
+        *ACTIONS.lock().unwrap_or_else(|e| e.into_inner()) = self.actions;
+        HOST_IGNORED.store(self.host_ignored, Ordering::Relaxed);
+        MASK.with(|c| c.set(Some(self.mask)));
+        ALTSTACK.with(|s| s.set(self.altstack));
+    }
+}
+
 /// Ignored signals and mask handed over by a guest's execve, for the
 /// start-up of the re-executed runtime.
 static EXEC_STATE: Mutex<Option<(u64, u64)>> = Mutex::new(None);

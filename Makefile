@@ -35,7 +35,9 @@ DYN_GUESTS := args printf qsort strings malloc except tls setjmp fork exec
 # Per-guest extra flags.
 GFLAGS_sse2 := -msse2 -mfpmath=sse
 GFLAGS_threads := -pthread
+GFLAGS_forkthreads := -pthread
 GFLAGS_jit := -z execstack
+GFLAGS_signals_fp := -msse2
 
 GUEST_BINS := $(foreach n,$(GUEST_NAMES),$(G)/$(n)-O0 $(G)/$(n)-O2) \
 	$(foreach n,$(PIE_GUESTS),$(G)/$(n)-pie-O0 $(G)/$(n)-pie-O2) \

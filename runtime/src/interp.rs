@@ -41,14 +41,13 @@ pub fn sysroot() -> Option<&'static Path> {
     SYSROOT.get_or_init(|| None).as_deref()
 }
 
-// A translated output made with `--sysroot` defines `rehost_default_sysroot`
-// (a NUL-terminated path); elsewhere the weak reference resolves to 0. The
-// `.weak` sits in the same asm block as the reference: in a `global_asm!`
-// it landed in another codegen unit's object whenever the partitioning
-// moved `recorded_sysroot`, leaving a strong undefined reference here.
-
 fn recorded_sysroot() -> Option<PathBuf> {
     let p: *const libc::c_char;
+    // A translated output made with `--sysroot` defines this symbol (a
+    // NUL-terminated path); elsewhere the weak reference resolves to 0.
+    // The `.weak` goes with the reference: in a separate global_asm! it
+    // can land in another codegen unit, leaving this one a strong
+    // undefined reference.
     // SAFETY: loads the address of a weak symbol from the GOT (0 when no
     // object defines it); no memory is touched.
     unsafe {

@@ -101,6 +101,7 @@ mod at {
     pub const RANDOM: u32 = 25;
     pub const HWCAP2: u32 = 26;
     pub const EXECFN: u32 = 31;
+    pub const MINSIGSTKSZ: u32 = 51;
 }
 
 /// Writes downwards from the top of the guest stack.
@@ -182,7 +183,12 @@ pub fn build_stack(
             libc::getegid(),
         )
     };
-    let auxv: [(u32, u32); 18] = [
+    // The signal frame size an x86-64 kernel reports to i386 tasks is its
+    // own (get_sigframe_size); rehost's frames, with the XSAVE image, fit.
+    // SAFETY: getauxval only reads the host's auxiliary vector.
+    let minsig = unsafe { libc::getauxval(at::MINSIGSTKSZ as libc::c_ulong) } as u32;
+    let auxv = [
+        (at::MINSIGSTKSZ, minsig),
         (at::PHDR, img.phdr),
         (at::PHENT, 32),
         (at::PHNUM, img.phnum),
@@ -201,14 +207,17 @@ pub fn build_stack(
         (at::CLKTCK, 100),
         (at::PLATFORM, platform),
         (at::EXECFN, execfn),
-    ];
+    ]
+    .into_iter()
+    .filter(|&(k, v)| k != at::MINSIGSTKSZ || v != 0)
+    .collect::<Vec<_>>();
     let mut words: Vec<u32> = Vec::new();
     words.push(args.len() as u32);
     words.extend(&argv);
     words.push(0);
     words.extend(&envp);
     words.push(0);
-    for (k, v) in auxv {
+    for &(k, v) in &auxv {
         words.push(k);
         words.push(v);
     }
@@ -220,7 +229,7 @@ pub fn build_stack(
     let bytes: Vec<u8> = words.iter().flat_map(|v| v.to_le_bytes()).collect();
     // SAFETY: [esp, esp+bytes.len()) lies in the mapped stack below the strings.
     unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), esp as usize as *mut u8, bytes.len()) };
-    *INITIAL_STACK.lock().unwrap_or_else(|e| e.into_inner()) = Some((esp, auxv.to_vec()));
+    *INITIAL_STACK.lock().unwrap_or_else(|e| e.into_inner()) = Some((esp, auxv));
     Ok(esp)
 }
 

@@ -14,12 +14,19 @@
 //!   the code enters meanwhile (a system call, a map miss; the running
 //!   code's map table is pointed at an all-miss table so the next lookup
 //!   enters the runtime). A signal the guest blocks is blocked in the host
-//!   too, so the kernel keeps it queued; none is lost.
+//!   too, so the kernel keeps it queued; one taken for delivery stays
+//!   blocked on the host until the thread that took it delivers it, so
+//!   further instances (real-time signals queue) wait in the kernel; none
+//!   is lost.
 //!
 //! Invariants: the frame layouts are the i386 kernel's (unwinders and
-//! `siglongjmp` read them); guest memory is written with fault-tolerant
-//! accesses (a bad guest stack kills the guest with SIGSEGV, as the kernel
-//! would); host handlers run on the runtime's alternate stack.
+//! `siglongjmp` read them), with the FPU/SSE/AVX state above the frame
+//! (`fpstate`: taken from `Context::fpu` at a safe point, from the host
+//! frame's fpregs in a host handler) and the handler started with the
+//! initial FPU state; guest memory is written with fault-tolerant accesses
+//! (a bad guest stack or an overflowed alternate stack kills the guest
+//! with SIGSEGV, as the kernel would); host handlers run on the runtime's
+//! alternate stack, and leave the host mask the guest handler runs with.
 
 use crate::abi::{reg, Context};
 use crate::guest_mem;
@@ -32,14 +39,20 @@ const SA_ONSTACK: u32 = 0x0800_0000;
 const SA_RESTART: u32 = 0x1000_0000;
 const SA_NODEFER: u32 = 0x4000_0000;
 const SA_RESETHAND: u32 = 0x8000_0000;
+const SS_DISABLE: i32 = 2;
+const SS_AUTODISARM: i32 = 1 << 31;
 const DF: u32 = 0x400;
 const TF: u32 = 0x100;
 
-/// Queued asynchronous signals (bit sig-1) and their host siginfo.
-static PENDING: AtomicU64 = AtomicU64::new(0);
-static INFOS: [[AtomicU64; SIGINFO_SIZE / 8]; 64] =
-    [const { [const { AtomicU64::new(0) }; SIGINFO_SIZE / 8] }; 64];
 thread_local! {
+    /// Asynchronous signals this thread took for delivery (bit sig-1),
+    /// and their host siginfo. Per thread, as the kernel picked the
+    /// thread: it delivers them itself, and keeps them blocked on the
+    /// host until then (`pending_mask`). Const-initialised atomics: safe
+    /// to use from the host handlers.
+    static PENDING: AtomicU64 = const { AtomicU64::new(0) };
+    static INFOS: [[AtomicU64; SIGINFO_SIZE / 8]; 64] =
+        const { [const { [const { AtomicU64::new(0) }; SIGINFO_SIZE / 8] }; 64] };
     /// This guest thread's context, for the host signal handlers.
     static CTX: Cell<usize> = const { Cell::new(0) };
     /// Guest EIP a sigreturn asked to resume at.
@@ -160,10 +173,21 @@ extern "C" fn on_async(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
     let s = sig as usize - 1;
     // SAFETY: the kernel passes a valid siginfo of SIGINFO_SIZE bytes.
     let raw = unsafe { std::slice::from_raw_parts(info as *const u8, SIGINFO_SIZE) };
-    for (k, w) in raw.chunks_exact(8).enumerate() {
-        INFOS[s][k].store(u64::from_le_bytes(w.try_into().unwrap()), Ordering::Relaxed);
+    INFOS.with(|infos| {
+        for (k, w) in raw.chunks_exact(8).enumerate() {
+            infos[s][k].store(u64::from_le_bytes(w.try_into().unwrap()), Ordering::Relaxed);
+        }
+    });
+    PENDING.with(|p| p.fetch_or(bit(sig as u32), Ordering::Release));
+    // Keep further instances in the host kernel's queue until this one is
+    // delivered (real-time signals queue; INFOS holds one): blocked in the
+    // mask the kernel restores when this handler returns.
+    // SAFETY: the kernel's ucontext; its mask starts with the 64 signals.
+    unsafe {
+        let m = &mut (*(uctx as *mut libc::ucontext_t)).uc_sigmask as *mut libc::sigset_t;
+        let m = m as *mut u64;
+        m.write(m.read() | bit(sig as u32));
     }
-    PENDING.fetch_or(bit(sig as u32), Ordering::Release);
     kick(uctx);
     // SAFETY: a host handler's own ucontext.
     unsafe { deliver_or_step(uctx as *mut libc::ucontext_t) };
@@ -188,24 +212,38 @@ fn kick(uctx: *mut libc::c_void) {
     }
 }
 
+/// Signals this thread took and has not delivered yet: the host keeps
+/// further instances blocked (in its kernel queue) until then.
+pub fn pending_mask() -> u64 {
+    PENDING.with(|p| p.load(Ordering::Acquire))
+}
+
 /// Take the lowest deliverable queued signal (and un-kick when none is left).
 fn take_pending(ctx: &mut Context) -> Option<(u32, [u8; SIGINFO_SIZE])> {
-    let p = PENDING.load(Ordering::Acquire);
+    let p = pending_mask();
     if p == 0 {
         return None;
     }
     let sig = p.trailing_zeros() + 1;
-    PENDING.fetch_and(!bit(sig), Ordering::AcqRel);
-    if PENDING.load(Ordering::Acquire) == 0 {
-        ctx.map_l1 = crate::dispatch::init_map();
-    }
+    // The siginfo first: the signal stays blocked on the host while its
+    // bit is set, so no new instance can overwrite it meanwhile.
     let mut info = [0u8; SIGINFO_SIZE];
-    for (k, w) in info.chunks_exact_mut(8).enumerate() {
-        w.copy_from_slice(
-            &INFOS[sig as usize - 1][k]
-                .load(Ordering::Relaxed)
-                .to_le_bytes(),
-        );
+    INFOS.with(|infos| {
+        for (k, w) in info.chunks_exact_mut(8).enumerate() {
+            w.copy_from_slice(
+                &infos[sig as usize - 1][k]
+                    .load(Ordering::Relaxed)
+                    .to_le_bytes(),
+            );
+        }
+    });
+    let left = PENDING.with(|p| p.fetch_and(!bit(sig), Ordering::AcqRel)) & !bit(sig);
+    if left == 0 {
+        ctx.map_l1 = crate::dispatch::init_map();
+        if pending_mask() != 0 {
+            // One arrived meanwhile: keep the kick.
+            ctx.map_l1 = crate::dispatch::kick_l1();
+        }
     }
     Some((sig, info))
 }
@@ -236,7 +274,7 @@ pub fn deliver_pending(ctx: &mut Context, eip: u32, intr: Option<Interrupted>) -
             regs.gpr[reg::EAX] = i.nr;
         }
     }
-    match setup_frame(sig, &info, &mut regs) {
+    match setup_frame(sig, &info, &mut regs, &mut ctx.fpu) {
         Some(h) => {
             for r in 0..8 {
                 ctx.set_reg(r, regs.gpr[r]);
@@ -244,7 +282,11 @@ pub fn deliver_pending(ctx: &mut Context, eip: u32, intr: Option<Interrupted>) -
             ctx.eflags = regs.eflags as u64;
             Some(h)
         }
-        None => Some(regs.eip),
+        None => {
+            // Not delivered (no handler any more): stop holding it back.
+            crate::syscall::signal::set_guest_sigmask(crate::syscall::signal::guest_sigmask());
+            Some(regs.eip)
+        }
     }
 }
 
@@ -271,7 +313,7 @@ pub fn deliver_sync_info(ctx: &mut Context, sig: i32, code: i32, addr: u32) -> O
     for r in 0..8 {
         regs.gpr[r] = ctx.reg(r);
     }
-    let h = setup_frame(sig as u32, &info, &mut regs)?;
+    let h = setup_frame(sig as u32, &info, &mut regs, &mut ctx.fpu)?;
     for r in 0..8 {
         ctx.set_reg(r, regs.gpr[r]);
     }
@@ -285,10 +327,17 @@ pub fn set_redirect(eip: u32) {
 }
 
 /// Build the frame for `sig` on the guest stack and point `regs` at the
-/// handler. Returns the handler's guest address, or None when the guest
-/// does not handle the signal (default action taken here: ignored signals
-/// return None after doing nothing; fatal ones end the process).
-pub fn setup_frame(sig: u32, host_info: &[u8; SIGINFO_SIZE], regs: &mut GuestRegs) -> Option<u32> {
+/// handler; `fp` is the interrupted guest FPU image (host FXSAVE/XSAVE
+/// layout), saved into the frame and then reset for the handler. Returns
+/// the handler's guest address, or None when the guest does not handle
+/// the signal (default action taken here: ignored signals return None
+/// after doing nothing; fatal ones end the process).
+pub fn setup_frame(
+    sig: u32,
+    host_info: &[u8; SIGINFO_SIZE],
+    regs: &mut GuestRegs,
+    fp: &mut [u8],
+) -> Option<u32> {
     let act = crate::syscall::signal::guest_sigaction(sig)?;
     if act.handler <= 1 {
         return None; // SIG_DFL / SIG_IGN: nothing to deliver
@@ -296,23 +345,44 @@ pub fn setup_frame(sig: u32, host_info: &[u8; SIGINFO_SIZE], regs: &mut GuestReg
     let mask = crate::syscall::signal::guest_sigmask();
     let mut sp = regs.gpr[reg::ESP];
     let alt = crate::syscall::signal::guest_altstack();
-    if act.flags & SA_ONSTACK != 0
-        && alt.flags & 2 == 0
-        && alt.size != 0
-        && !(alt.sp..alt.sp.wrapping_add(alt.size)).contains(&sp)
-    {
+    // The kernel's get_sigframe: switch to the alternate stack if asked
+    // and not on it already; a frame that would not fit on it is fatal.
+    let armed = alt.flags & SS_DISABLE == 0 && alt.size != 0;
+    let on_alt = |sp: u32| armed && sp > alt.sp && sp - alt.sp <= alt.size;
+    let nested = alt.flags & SS_AUTODISARM == 0 && on_alt(sp);
+    let mut entering = false;
+    if act.flags & SA_ONSTACK != 0 && armed && !on_alt(sp) {
         sp = alt.sp.wrapping_add(alt.size);
+        entering = true;
     }
     let info = siginfo_to_i386(host_info);
-    let ok = if act.flags & SA_SIGINFO != 0 {
-        frames::rt(sig, &info, regs, mask, alt, &act, &mut sp)
+    sp = fpstate::alloc(sp);
+    let size = if act.flags & SA_SIGINFO != 0 {
+        frames::RT_SIZE
     } else {
-        frames::legacy(sig, regs, mask, &act, &mut sp)
+        frames::LEGACY_SIZE
     };
+    if (nested || entering) && !on_alt(frames::place(sp, size)) {
+        // Overflowed the alternate stack.
+        crate::emulate::raise(libc::SIGSEGV);
+    }
+    if entering && alt.flags & SS_AUTODISARM != 0 {
+        // The frame keeps the old settings (uc_stack); rt_sigreturn
+        // restores them.
+        crate::syscall::signal::disarm_altstack();
+    }
+    let ok = fpstate::save(sp, fp).and_then(|()| {
+        if act.flags & SA_SIGINFO != 0 {
+            frames::rt(sig, &info, regs, mask, alt, &act, &mut sp)
+        } else {
+            frames::legacy(sig, regs, mask, &act, &mut sp)
+        }
+    });
     if ok.is_err() {
         // The kernel kills a task whose signal frame cannot be written.
         crate::emulate::raise(libc::SIGSEGV);
     }
+    fpstate::reset(fp);
     let mut blocked = mask | act.mask;
     if act.flags & SA_NODEFER == 0 {
         blocked |= bit(sig);
@@ -450,7 +520,16 @@ unsafe fn enter_handler(
     for (k, r) in order.iter().enumerate() {
         regs.gpr[k] = g[*r as usize] as u32;
     }
-    let Some(handler) = setup_frame(sig, raw, &mut regs) else {
+    let fp = host_fpu_image(uc);
+    let handler = setup_frame(sig, raw, &mut regs, fp);
+    // The kernel restores the host mask from the ucontext when this host
+    // handler returns: it must be the one the guest handler runs with
+    // (setup_frame blocked the signal and sa_mask), or the same signal
+    // could nest into the guest handler; without a handler, the plain
+    // guest mask (on_async held the signal back).
+    let hm = crate::syscall::signal::host_mask(crate::syscall::signal::guest_sigmask());
+    (&mut (*uc).uc_sigmask as *mut libc::sigset_t as *mut u64).write(hm);
+    let Some(handler) = handler else {
         return false;
     };
     let host = crate::jit::host_code_for(handler);
@@ -463,6 +542,35 @@ unsafe fn enter_handler(
     // real one (a pending kick is re-armed at the next safe point).
     g[libc::REG_R14 as usize] = crate::dispatch::init_map() as i64;
     true
+}
+
+/// The FPU image of a host signal frame (the guest's FPU state when the
+/// handler interrupted translated code): its FXSAVE area, with the XSAVE
+/// part when the kernel's `fx_sw_bytes` say there is one.
+///
+/// # Safety
+/// `uc` is the kernel's ucontext of a running host signal handler; the
+/// slice must not outlive the handler.
+unsafe fn host_fpu_image<'a>(uc: *mut libc::ucontext_t) -> &'a mut [u8] {
+    const MAGIC1: u32 = 0x4650_5853;
+    const MAGIC2: u32 = 0x4650_5845;
+    let p = (*uc).uc_mcontext.fpregs as *mut u8;
+    if p.is_null() {
+        return &mut [];
+    }
+    // The kernel's frame: 512 bytes of FXSAVE, and when magic1 at 464
+    // says so, xstate_size bytes of XSAVE followed by magic2.
+    let magic1 = (p.add(464) as *const u32).read_unaligned();
+    let xsize = (p.add(480) as *const u32).read_unaligned() as usize;
+    let len = if magic1 == MAGIC1
+        && (576..=crate::abi::FPU_AREA).contains(&xsize)
+        && (p.add(xsize) as *const u32).read_unaligned() == MAGIC2
+    {
+        xsize
+    } else {
+        512
+    };
+    std::slice::from_raw_parts_mut(p, len)
 }
 
 /// Set while translated code is single-stepped to a guest instruction
@@ -511,12 +619,16 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
     STEPPING.store(true, Ordering::Relaxed);
 }
 
+mod fpstate;
 mod frames;
+pub use fpstate::init as init_fpstate;
 use frames::Restored;
 pub use frames::{rt_sigreturn, sigreturn};
 
-/// Read back a frame for (rt_)sigreturn: guest registers and mask.
-pub(crate) fn restore(ctx: &mut Context, r: Restored) -> u32 {
+/// Read back a frame for (rt_)sigreturn: FPU state, guest registers and
+/// mask (Err: the FPU state is unusable, nothing was changed).
+pub(crate) fn restore(ctx: &mut Context, r: Restored) -> Result<u32, i32> {
+    fpstate::restore(r.fpstate, &mut ctx.fpu)?;
     for k in 0..8 {
         ctx.set_reg(k, r.regs.gpr[k]);
     }
@@ -525,7 +637,7 @@ pub(crate) fn restore(ctx: &mut Context, r: Restored) -> u32 {
     ctx.eflags = (ctx.eflags & !user) | (r.regs.eflags as u64 & user);
     crate::syscall::signal::set_guest_sigmask(r.mask);
     set_redirect(r.regs.eip);
-    r.regs.gpr[reg::EAX]
+    Ok(r.regs.gpr[reg::EAX])
 }
 
 /// Guest memory helpers for the frame code.

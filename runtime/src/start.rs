@@ -22,6 +22,10 @@ pub fn run(
     if let Err(e) = memory::reserve_guest_space() {
         crate::fatal(&e);
     }
+    crate::thread::own_process();
+    // Before the runtime installs its own handlers: what the guest
+    // inherits (SIG_IGN dispositions, the mask across a guest execve).
+    syscall::signal::inherit_dispositions();
     if let Err(e) = loader::map_image(img) {
         crate::fatal(&format!("cannot map the guest image: {e}"));
     }
@@ -53,6 +57,16 @@ pub fn run(
     // translated code for the guest entry point (the program interpreter's
     // for a dynamically linked guest).
     unsafe { stubs::enter(ctx, host) }
+}
+
+/// For `rehost run`: Rust's runtime set SIGPIPE to SIG_IGN before `main`,
+/// which the guest would inherit as its own; it gets the default, as a
+/// program started by a shell does. (What the parent had is lost; a guest
+/// execve carries its own state over, `exec::ENV_EXEC_SIGNALS`.)
+pub fn undo_rust_sigpipe() {
+    // SAFETY: restores the default action of a signal the runtime does
+    // not use.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
 
 /// Entry from a translated executable's `main` (emitted by the translator).
@@ -106,6 +120,11 @@ pub unsafe extern "C" fn rehost_aot_main(
         envs.push(CStr::from_ptr(*e).to_bytes().to_vec());
         e = e.add(1);
     }
+    // A guest's execve of this very executable runs it afresh, with the
+    // guest's signal state to carry over.
+    if let Some((ign, mask)) = syscall::exec::take_signals(&mut envs) {
+        syscall::signal::set_exec_state(ign, mask);
+    }
     let exe = std::fs::read_link("/proc/self/exe")
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -140,6 +159,9 @@ pub unsafe fn run_exec_request(
     log::init_from_env();
     if let Err(e) = memory::reserve_guest_space() {
         crate::fatal(&e);
+    }
+    if let Some((ign, mask)) = req.signals {
+        syscall::signal::set_exec_state(ign, mask);
     }
     if let Some(root) = req.sysroot {
         use std::os::unix::ffi::OsStringExt;

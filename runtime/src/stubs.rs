@@ -136,6 +136,7 @@ pub fn init_fpu_mode() {
     // SAFETY: written once at start-up, before any guest thread runs the
     // stubs that read it.
     unsafe { std::ptr::addr_of_mut!(REHOST_FPU_MODE).write(mode) };
+    crate::signal::init_fpstate(mode != 0);
 }
 
 extern "C" {

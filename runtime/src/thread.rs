@@ -17,7 +17,7 @@
 
 use crate::abi::{reg, Context};
 use crate::{guest_mem, jit, stubs};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 const CLONE_VM: u64 = 0x100;
@@ -31,10 +31,27 @@ const HOST_STACK: usize = 1 << 20;
 
 /// Live guest threads (the process's first one included).
 static LIVE: AtomicUsize = AtomicUsize::new(1);
+/// The process LIVE counts the threads of (0: not recorded yet).
+static OWNER: AtomicI32 = AtomicI32::new(0);
 
-/// Number of live guest threads.
+/// Number of live guest threads of the calling process. A vfork child
+/// shares LIVE with its parent's threads but is a process of one thread.
 pub fn live() -> usize {
+    let owner = OWNER.load(Ordering::Acquire);
+    // SAFETY: getpid has no preconditions.
+    if owner != 0 && owner != unsafe { libc::getpid() } {
+        return 1;
+    }
     LIVE.load(Ordering::Acquire)
+}
+
+/// Start counting the threads of the calling process, which has only the
+/// calling thread (process start-up, and a forked child: the host fork
+/// copied the parent's count, but only the forking thread lives on).
+pub fn own_process() {
+    LIVE.store(1, Ordering::Release);
+    // SAFETY: getpid has no preconditions.
+    OWNER.store(unsafe { libc::getpid() }, Ordering::Release);
 }
 
 /// Is this clone a thread (shared memory, runs here)?
@@ -146,7 +163,7 @@ pub fn exit_thread(status: i32) -> ! {
 /// The child shares the runtime's heap and this thread's host TLS with the
 /// stopped parent, which is consistent because the parent is stopped outside
 /// every runtime lock (in a system call); the parent puts its own guest
-/// context back into the shared TLS when it resumes.
+/// context, signal tables, mask and clear-child-tid back when it resumes.
 pub fn vfork(
     parent: &mut Context,
     stack: Option<u32>,
@@ -183,11 +200,19 @@ pub fn vfork(
         *((top + 8) as *mut u64) = host;
     }
     let me = crate::signal::current_context();
+    // The child's guest signal calls (posix_spawn resets handled signals
+    // to SIG_DFL, sets the mask) and its clear-child-tid write the
+    // runtime's tables in the shared memory; its host dispositions are
+    // its own. The parent takes its own state back when it resumes.
+    let saved = crate::syscall::signal::SavedState::take();
+    let ctid = crate::syscall::clear_child_tid();
     let flags = (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | exit_signal as u64;
     // SAFETY: the child starts on `top` with [ctx, host] there and never
     // returns into this frame (rehost_vfork_child enters guest code).
     let pid = unsafe { rehost_vfork(flags, top as u64) };
     crate::signal::set_context(me);
+    saved.put_back();
+    crate::syscall::set_clear_child_tid(ctid);
     // SAFETY: the child has exec'd or exited: its stack is ours again.
     unsafe { libc::munmap(base, CHILD_STACK) };
     if pid < 0 {

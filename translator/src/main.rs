@@ -295,6 +295,7 @@ fn cmd_run(mut args: &[String]) -> Result<(), String> {
             e
         })
         .collect();
+    rehost_runtime::start::undo_rust_sigpipe();
     rehost_runtime::start::run(&img, &exe.to_string_lossy(), &argv, &envs, &[])
 }
 

@@ -26,6 +26,10 @@ use std::os::unix::ffi::OsStrExt;
 pub const ENV_EXEC: &str = "REHOST_EXEC";
 /// The sysroot in effect in the process that exec'd (absent if none).
 pub const ENV_EXEC_SYSROOT: &str = "REHOST_EXEC_SYSROOT";
+/// The guest's ignored signals and blocked mask at the exec, as
+/// `IGN:MASK` in hex (execve keeps both; the host kernel cannot carry the
+/// guest's view of the signals the runtime handles itself).
+pub const ENV_EXEC_SIGNALS: &str = "REHOST_EXEC_SIGNALS";
 
 /// Longest single argument or environment string (MAX_ARG_STRLEN).
 const MAX_ARG_STRLEN: usize = 32 * 4096;
@@ -39,19 +43,43 @@ pub struct Request {
     /// Host path of the i386 program.
     pub path: Vec<u8>,
     pub sysroot: Option<Vec<u8>>,
+    /// Ignored signals and mask of the guest that exec'd.
+    pub signals: Option<(u64, u64)>,
 }
 
 /// Take a pending exec request out of `envs` (a process started by a
 /// guest's execve); None for an ordinary start.
 pub fn take_request(envs: &mut Vec<Vec<u8>>) -> Option<Request> {
-    let take = |envs: &mut Vec<Vec<u8>>, name: &str| {
-        let key = format!("{name}=");
-        let i = envs.iter().position(|e| e.starts_with(key.as_bytes()))?;
-        Some(envs.remove(i)[key.len()..].to_vec())
-    };
     let path = take(envs, ENV_EXEC)?;
     let sysroot = take(envs, ENV_EXEC_SYSROOT);
-    Some(Request { path, sysroot })
+    let signals = take_signals(envs);
+    Some(Request {
+        path,
+        sysroot,
+        signals,
+    })
+}
+
+fn take(envs: &mut Vec<Vec<u8>>, name: &str) -> Option<Vec<u8>> {
+    let key = format!("{name}=");
+    let i = envs.iter().position(|e| e.starts_with(key.as_bytes()))?;
+    Some(envs.remove(i)[key.len()..].to_vec())
+}
+
+/// Take the signal state a guest's execve passed (`ENV_EXEC_SIGNALS`) out
+/// of `envs`: (ignored, mask).
+pub fn take_signals(envs: &mut Vec<Vec<u8>>) -> Option<(u64, u64)> {
+    let v = take(envs, ENV_EXEC_SIGNALS)?;
+    let v = std::str::from_utf8(&v).ok()?;
+    let (ign, mask) = v.split_once(':')?;
+    let hex = |s: &str| u64::from_str_radix(s, 16).ok();
+    Some((hex(ign)?, hex(mask)?))
+}
+
+/// The environment variable carrying the guest's signal state.
+fn signals_var() -> Vec<u8> {
+    let (ign, mask) = super::signal::exec_state();
+    format!("{ENV_EXEC_SIGNALS}={ign:x}:{mask:x}").into_bytes()
 }
 
 pub fn execve(_: &mut Context, a: &Args) -> SysResult {
@@ -92,15 +120,27 @@ fn exec(dirfd: i32, path: u32, argv: u32, envp: u32, flags: i32) -> SysResult {
             reexec(&interp, &v, &envp)
         }
         Target::Native => {
+            let mut envp = envp;
+            if is_own_executable(dirfd, name, flags) {
+                // A translated output (ours) runs its guest afresh: it
+                // takes the signal state out of its environment again.
+                envp.retain(|e| !e.starts_with(format!("{ENV_EXEC_SIGNALS}=").as_bytes()));
+                envp.push(signals_var());
+            }
             let (av, ev) = (CStrs::new(&argv)?, CStrs::new(&envp)?);
-            super::host!(
+            // The new image inherits the guest's ignored signals and mask,
+            // also for the signals the runtime keeps for itself.
+            let saved = super::signal::native_exec_begin();
+            let r = super::host!(
                 libc::SYS_execveat,
                 super::sx(dirfd as u32),
                 p.ptr(),
                 av.ptr(),
                 ev.ptr(),
                 flags
-            )
+            );
+            super::signal::native_exec_failed(saved);
+            r
         }
     }
 }
@@ -229,6 +269,21 @@ fn open_target(dirfd: i32, name: &[u8], flags: i32) -> Result<Fd, i32> {
     }
 }
 
+/// Is (dirfd, name) this process's own executable (a translated output
+/// exec'ing itself through /proc/self/exe or its path)?
+fn is_own_executable(dirfd: i32, name: &[u8], flags: i32) -> bool {
+    let Ok(fd) = open_target(dirfd, name, flags) else {
+        return false;
+    };
+    // SAFETY: fstat/stat fill host buffers; the path is NUL-terminated.
+    unsafe {
+        let (mut a, mut b): (libc::stat, libc::stat) = (std::mem::zeroed(), std::mem::zeroed());
+        libc::fstat(fd.0, &mut a) == 0
+            && libc::stat(c"/proc/self/exe".as_ptr(), &mut b) == 0
+            && (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+    }
+}
+
 /// Decide how to exec (dirfd, name). Errors are those execve would give
 /// for an i386 file; any file rehost does not run itself is `Native`, so
 /// the host kernel gives its own answer. `script_ok`: a `#!` line may name
@@ -331,7 +386,7 @@ fn real_path(fd: &Fd) -> Result<Vec<u8>, i32> {
 /// Replace this process with the host executable running `file`; returns
 /// only on failure.
 fn reexec(file: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> SysResult {
-    let ours = [ENV_EXEC, ENV_EXEC_SYSROOT].map(|n| format!("{n}="));
+    let ours = [ENV_EXEC, ENV_EXEC_SYSROOT, ENV_EXEC_SIGNALS].map(|n| format!("{n}="));
     let mut env: Vec<Vec<u8>> = envp
         .iter()
         .filter(|e| !ours.iter().any(|o| e.starts_with(o.as_bytes())))
@@ -345,6 +400,7 @@ fn reexec(file: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> SysResult {
         var.extend_from_slice(root.as_os_str().as_bytes());
         env.push(var);
     }
+    env.push(signals_var());
     let (av, ev) = (CStrs::new(argv)?, CStrs::new(&env)?);
     let exe: &CStr = c"/proc/self/exe";
     if crate::log::enabled(crate::log::SYSCALLS) {

@@ -226,6 +226,7 @@ fn host_fork(passed: u64, exit_signal: u32) -> Result<i32, i32> {
 
 /// What the i386 kernel does to a new child before it runs.
 fn child_setup(ctx: &mut Context, c: &Clone) {
+    crate::thread::own_process();
     // SAFETY: gettid has no arguments.
     let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
     if c.flags & CLONE_CHILD_SETTID != 0 {

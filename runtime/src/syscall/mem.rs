@@ -1,5 +1,6 @@
 //! Guest memory-management calls: brk, mmap2/mmap, munmap, mprotect,
-//! madvise, mremap, msync, mincore, mlock.
+//! madvise, mremap, msync, mincore, mlock, mlockall/munlockall,
+//! remap_file_pages.
 //!
 //! Invariant: every mapping lands inside guest space, placed by
 //! `memory` (top-down below the stack) unless the guest asks for
@@ -8,15 +9,90 @@
 //! reservation never has holes (the one exception, in-place mremap growth,
 //! is a hole of the growth range for the duration of one mremap call).
 //! Ranges whose contents may change under translated code are reported
-//! through `memory::notify_change` after the lock is dropped.
+//! through `memory::notify_change` after the lock is dropped. mlockall
+//! locks the guest's mappings, not the runtime's (its code cache and the
+//! reservation would be populated): MCL_CURRENT locks each guest region,
+//! MCL_FUTURE each later mmap and brk growth (mremap keeps the lock).
 
 use super::{host, Args, SysResult};
 use crate::abi::Context;
 use crate::guest_mem;
 use crate::memory::{self, page_up, GUEST_END, PAGE};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 pub fn brk(_: &mut Context, a: &Args) -> SysResult {
-    Ok(memory::brk(a[0]) as i64)
+    let old = memory::brk(0);
+    let new = memory::brk(a[0]);
+    if new > old {
+        let from = page_up(old as u64);
+        lock_future(from as u32, page_up(new as u64).saturating_sub(from));
+    }
+    Ok(new as i64)
+}
+
+const MCL_CURRENT: u32 = 1;
+const MCL_FUTURE: u32 = 2;
+const MCL_ONFAULT: u32 = 4;
+const MLOCK_ONFAULT: u32 = 1;
+
+/// MCL_FUTURE (with MCL_ONFAULT) of the last mlockall, 0 if none.
+static FUTURE: AtomicU32 = AtomicU32::new(0);
+
+/// A new guest mapping under mlockall(MCL_FUTURE): lock it (best effort;
+/// the kernel would refuse the mapping past RLIMIT_MEMLOCK).
+fn lock_future(addr: u32, len: u64) {
+    let f = FUTURE.load(Ordering::Relaxed);
+    if f & MCL_FUTURE != 0 && len != 0 {
+        let fl = if f & MCL_ONFAULT != 0 {
+            MLOCK_ONFAULT
+        } else {
+            0
+        };
+        let _ = host!(libc::SYS_mlock2, addr, len, fl);
+    }
+}
+
+/// mlockall(flags): the guest's mappings (see the module notes).
+pub fn mlockall(_: &mut Context, a: &Args) -> SysResult {
+    let f = a[0];
+    if f & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || f & (MCL_CURRENT | MCL_FUTURE) == 0 {
+        return Err(libc::EINVAL);
+    }
+    if f & MCL_CURRENT != 0 {
+        let fl = if f & MCL_ONFAULT != 0 {
+            MLOCK_ONFAULT
+        } else {
+            0
+        };
+        for (start, end, prot) in memory::regions() {
+            if prot != libc::PROT_NONE {
+                host!(libc::SYS_mlock2, start, end - start as u64, fl)?;
+            }
+        }
+    }
+    FUTURE.store(f & (MCL_FUTURE | MCL_ONFAULT), Ordering::Relaxed);
+    Ok(0)
+}
+
+/// munlockall(): the runtime locks nothing itself, so the host call is
+/// exactly the guest's.
+pub fn munlockall(_: &mut Context, _: &Args) -> SysResult {
+    FUTURE.store(0, Ordering::Relaxed);
+    host!(libc::SYS_munlockall)
+}
+
+/// remap_file_pages(start, size, prot, pgoff, flags): rearranges the pages
+/// of a shared file mapping inside it (guest ranges only); translations of
+/// code there are dropped, as the bytes change.
+pub fn remap_file_pages(_: &mut Context, a: &Args) -> SysResult {
+    let (start, size) = (a[0] & !(PAGE - 1), a[1]);
+    let end = page_up(a[0] as u64 + size as u64);
+    if end > GUEST_END || !memory::is_mapped(start, (end - start as u64) as u32) {
+        return Err(libc::EINVAL);
+    }
+    let r = host!(libc::SYS_remap_file_pages, a[0], size, a[2], a[3], a[4])?;
+    memory::notify_change(start, (end - start as u64) as u32);
+    Ok(r)
 }
 
 /// mmap2(addr, len, prot, flags, fd, pgoffset): offset in 4096-byte pages.
@@ -103,6 +179,7 @@ fn do_mmap(addr: u32, len: u32, prot: i32, flags: i32, fd: i32, off: u64) -> Sys
     if had {
         memory::notify_change(start, len as u32);
     }
+    lock_future(start, len);
     Ok(start as i64)
 }
 

@@ -337,3 +337,45 @@ pub fn old_select(ctx: &mut Context, a: &Args) -> SysResult {
     let [n, i, o, e, t] = guest_mem::read_u32s::<5>(a[0])?;
     super::fdctl::newselect(ctx, &[n, i, o, e, t, 0])
 }
+
+/// restart_syscall (0): nothing of the guest is ever left to restart by
+/// the kernel (rehost restarts interrupted calls itself), so this is the
+/// kernel's answer without a restart block.
+pub fn restart_syscall(_: &mut Context, _: &Args) -> SysResult {
+    Err(libc::EINTR)
+}
+
+/// process_madvise(pidfd, iovec *, vlen, advice, flags): the vector is
+/// converted.
+pub fn process_madvise(_: &mut Context, a: &Args) -> SysResult {
+    let iov = structs::read_iovecs(a[1], a[2])?;
+    host!(
+        libc::SYS_process_madvise,
+        sx(a[0]),
+        iov.as_ptr(),
+        iov.len(),
+        sx(a[3]),
+        a[4]
+    )
+}
+
+/// arch_prctl(option, arg2) of an i386 task: CPUID faulting and the XSAVE
+/// feature queries. A request for more XSAVE state (AMX) is refused: the
+/// runtime's per-thread FPU area has no room for it.
+pub fn arch_prctl(_: &mut Context, a: &Args) -> SysResult {
+    const GET_CPUID: u32 = 0x1011;
+    const SET_CPUID: u32 = 0x1012;
+    const GET_XCOMP_SUPP: u32 = 0x1021;
+    const GET_XCOMP_PERM: u32 = 0x1022;
+    const REQ_XCOMP_PERM: u32 = 0x1023;
+    const GET_XCOMP_GUEST_PERM: u32 = 0x1024;
+    const REQ_XCOMP_GUEST_PERM: u32 = 0x1025;
+    match a[0] {
+        GET_CPUID | SET_CPUID => host!(libc::SYS_arch_prctl, a[0], a[1]),
+        GET_XCOMP_SUPP | GET_XCOMP_PERM | GET_XCOMP_GUEST_PERM => {
+            host!(libc::SYS_arch_prctl, a[0], out_buf(a[1], 8)?)
+        }
+        REQ_XCOMP_PERM | REQ_XCOMP_GUEST_PERM => Err(libc::EPERM),
+        _ => Err(libc::EINVAL),
+    }
+}

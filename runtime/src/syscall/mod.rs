@@ -6,8 +6,10 @@
 //! (`fs`, `fdctl`, `path`, `dirent`, `mem`, `time`, `proc`, `tls`, `signal`,
 //! `passthru`, sockets in `net`/`netmsg`, SysV IPC in `ipc`/`shm`, message
 //! queues in `mq`, converted ioctls in `ioctl`, timers in `timers`, older
-//! file calls in `fsmisc`, mount/swap/fanotify in `admin`, the rest in
-//! `misc`), and the emulated /proc files (`procfs`, `procstat`).
+//! file calls in `fsmisc`, mount/swap/fanotify/modules in `admin`, NUMA
+//! policy in `numa`, key rings in `keys`, disk quotas in `quota`, Landlock and secret memory in
+//! `security`, the rest in `misc`), and the emulated /proc files
+//! (`procfs`, `procstat`).
 //!
 //! Invariants:
 //! - No i386 system call ever reaches the host kernel: every guest call is
@@ -28,17 +30,21 @@ mod fs;
 mod fsmisc;
 mod ioctl;
 mod ipc;
+mod keys;
 mod mem;
 mod misc;
 mod mq;
 mod net;
 mod netmsg;
+mod numa;
 mod oldsignal;
 mod passthru;
 mod path;
 mod proc;
 mod procfs;
 mod procstat;
+mod quota;
+mod security;
 mod shm;
 pub(crate) mod signal;
 pub mod structs;
@@ -64,6 +70,8 @@ pub fn set_thread_area_of(ctx: &mut Context, desc: u32) -> Result<(), i32> {
 /// the host executable with (`exec`).
 pub const EXEC_REQUEST: &str = exec::ENV_EXEC;
 pub use signal::{guest_altstack, guest_sigaction, guest_sigmask};
+/// The i386 system calls answered -ENOSYS, with reasons (`table`).
+pub use table::{enosys_report, ENOSYS_REASONS};
 pub use tls::segment_base;
 
 /// The six i386 arguments: ebx, ecx, edx, esi, edi, ebp.

@@ -116,6 +116,10 @@ pub fn ssetmask(_: &mut Context, a: &Args) -> SysResult {
 /// Wait with `mask` until a signal arrives; the caller's mask is back in
 /// place when a handler runs (its frame saves that one).
 fn suspend(mask: u64) -> SysResult {
+    if crate::signal::pending_mask() != 0 {
+        // A signal is already on its way to a handler.
+        return Err(libc::EINTR);
+    }
     let old = guest_sigmask();
     set_guest_sigmask(mask);
     let hm = mask & !super::signal::reserved_mask();

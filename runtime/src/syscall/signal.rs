@@ -8,13 +8,15 @@
 //! - The host never blocks or ignores the signals the runtime needs for
 //!   itself: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP (faults of translated
 //!   code) and 32/33 (the host glibc's internal signals).
-//! - The host mask is the guest mask minus those, so a signal the guest
-//!   blocks stays queued in the host kernel (never lost, visible to
+//! - The host mask is the guest mask minus those, plus the signals this
+//!   thread took and has not delivered yet (`host_mask`), so a signal the
+//!   guest blocks stays queued in the host kernel (never lost, visible to
 //!   rt_sigpending/sigtimedwait) until the guest unblocks it.
 //! - A guest SIG_IGN is mirrored to the host (so an ignored SIGPIPE gives
 //!   EPIPE and an ignored SIGCHLD auto-reaps, as on i386); leaving SIG_IGN
-//!   restores the host default. Guest handlers are not installed on the
-//!   host; a signal with one still has its default host action for now.
+//!   restores the host default. A guest handler has the runtime's host
+//!   handler (`crate::signal::host_install`). Start-up takes the ignored
+//!   dispositions execve leaves (`inherit_dispositions`).
 //!   The host's own alternate stack is the runtime's, never the guest's.
 
 use super::{host, structs, Args, SysResult};
@@ -82,10 +84,16 @@ pub fn reserved_mask() -> u64 {
     RESERVED
 }
 
+/// The host mask for guest mask `m`: without the signals the runtime
+/// needs, with those queued for delivery (`crate::signal::pending_mask`).
+pub fn host_mask(m: u64) -> u64 {
+    (m | crate::signal::pending_mask()) & !RESERVED
+}
+
 /// Set the guest mask (signal delivery, sigreturn) and mirror it to the host.
 pub fn set_guest_sigmask(m: u64) {
     let m = m & !UNBLOCKABLE;
-    let hm = m & !RESERVED;
+    let hm = host_mask(m);
     let _ = host!(
         libc::SYS_rt_sigprocmask,
         libc::SIG_SETMASK,
@@ -116,6 +124,156 @@ fn set_host_disposition(sig: u32, ignore: bool) {
     // SAFETY: installs SIG_IGN/SIG_DFL only, for a signal the runtime does
     // not use itself.
     unsafe { libc::signal(sig as i32, h) };
+}
+
+/// The guest signal state a vfork child could change in the memory it
+/// shares with its stopped parent: dispositions, the host-ignored set,
+/// and the calling thread's mask and alternate stack.
+pub struct SavedState {
+    actions: [Sigaction32; 64],
+    host_ignored: u64,
+    mask: u64,
+    altstack: Stack32,
+}
+
+impl SavedState {
+    pub fn take() -> SavedState {
+        SavedState {
+            actions: *ACTIONS.lock().unwrap_or_else(|e| e.into_inner()),
+            host_ignored: HOST_IGNORED.load(Ordering::Relaxed),
+            mask: guest_sigmask(),
+            altstack: guest_altstack(),
+        }
+    }
+
+    /// Back in the parent (its host dispositions and mask were never the
+    /// child's to change).
+    pub fn put_back(self) {
+        *ACTIONS.lock().unwrap_or_else(|e| e.into_inner()) = self.actions;
+        HOST_IGNORED.store(self.host_ignored, Ordering::Relaxed);
+        MASK.with(|c| c.set(Some(self.mask)));
+        ALTSTACK.with(|s| s.set(self.altstack));
+    }
+}
+
+/// Ignored signals and mask handed over by a guest's execve, for the
+/// start-up of the re-executed runtime.
+static EXEC_STATE: Mutex<Option<(u64, u64)>> = Mutex::new(None);
+
+/// Start-up after a guest's execve: the exec'ing guest's ignored signals
+/// and mask (`exec::ENV_EXEC_SIGNALS`).
+pub fn set_exec_state(ign: u64, mask: u64) {
+    *EXEC_STATE.lock().unwrap_or_else(|e| e.into_inner()) = Some((ign, mask));
+}
+
+/// What a guest's execve carries over: the signals it ignores, its mask.
+pub fn exec_state() -> (u64, u64) {
+    let t = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let ign = (1..=64u32)
+        .filter(|&s| t[s as usize - 1].handler == SIG_IGN)
+        .fold(0, |m, s| m | bit(s));
+    drop(t);
+    (ign, guest_sigmask())
+}
+
+/// Host state changed for a native execve, put back if it fails.
+pub struct NativeExec {
+    actions: Vec<(i32, libc::sigaction)>,
+    mask: u64,
+}
+
+/// Right before a native execve: the host takes the guest's view of the
+/// signals the runtime reserves, so the new image inherits what execve
+/// keeps (SIG_IGN and the mask; the others already match on the host).
+/// A fault meanwhile still kills, as the kernel forces a fault signal
+/// that is ignored or blocked.
+pub fn native_exec_begin() -> NativeExec {
+    let (ign, mask) = exec_state();
+    let mut actions = Vec::new();
+    for sig in [4, 5, 7, 8, 11] {
+        if ign & bit(sig) != 0 {
+            // SAFETY: sigaction with fully initialised structures.
+            unsafe {
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = libc::SIG_IGN;
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig as i32, &new, &mut old) == 0 {
+                    actions.push((sig as i32, old));
+                }
+            }
+        }
+    }
+    let m = (mask | crate::signal::pending_mask()) & !UNBLOCKABLE;
+    let mut old = 0u64;
+    let _ = host!(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        &m as *const u64,
+        &mut old as *mut u64,
+        8
+    );
+    NativeExec { actions, mask: old }
+}
+
+/// The native execve failed: the runtime's handlers and mask again.
+pub fn native_exec_failed(saved: NativeExec) {
+    let _ = host!(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        &saved.mask as *const u64,
+        0,
+        8
+    );
+    for (sig, old) in saved.actions {
+        // SAFETY: reinstalls the action sigaction returned above.
+        unsafe { libc::sigaction(sig, &old, std::ptr::null_mut()) };
+    }
+}
+
+/// The guest's dispositions at start-up, before the runtime installs its
+/// own handlers, as execve leaves them: SIG_IGN stays ignored, everything
+/// else is SIG_DFL. After a guest's execve they and the mask come from the
+/// exec'ing runtime (`set_exec_state`: the host kernel kept the host side,
+/// but not the guest's view of the signals the runtime reserves); else
+/// from the host's dispositions (a parent such as nohup may ignore some).
+pub fn inherit_dispositions() {
+    let exec = EXEC_STATE.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let mut t = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    for sig in 1..=64u32 {
+        if UNBLOCKABLE & bit(sig) != 0 || sig == 32 || sig == 33 {
+            continue;
+        }
+        // SAFETY: a query only (no new action), into a zeroed structure.
+        let host_ign = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig as i32, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        };
+        let ign = match exec {
+            Some((i, _)) => i & bit(sig) != 0,
+            None => host_ign,
+        };
+        if ign {
+            t[sig as usize - 1] = Sigaction32 {
+                handler: SIG_IGN,
+                flags: 0,
+                restorer: 0,
+                mask: 0,
+            };
+        }
+        if RESERVED & bit(sig) == 0 {
+            if ign != host_ign {
+                set_host_disposition(sig, ign);
+            }
+            if ign {
+                HOST_IGNORED.fetch_or(bit(sig), Ordering::Relaxed);
+            }
+        }
+    }
+    drop(t);
+    if let Some((_, mask)) = exec {
+        set_guest_sigmask(mask);
+    }
 }
 
 /// rt_sigaction(sig, const sigaction32 *act, sigaction32 *oact, sigsetsize).
@@ -172,7 +330,7 @@ pub fn rt_sigprocmask(_: &mut Context, a: &Args) -> SysResult {
             libc::SIG_SETMASK => s,
             _ => return Err(libc::EINVAL),
         } & !UNBLOCKABLE;
-        let hm = m & !RESERVED;
+        let hm = host_mask(m);
         host!(
             libc::SYS_rt_sigprocmask,
             libc::SIG_SETMASK,
@@ -236,30 +394,117 @@ pub fn rt_sigtimedwait_time64(_: &mut Context, a: &Args) -> SysResult {
     sigtimedwait(a[0], a[1], ts, a[3])
 }
 
+/// A guest's i386 siginfo, in the host layout.
+fn read_siginfo(addr: u32) -> Result<[u8; structs::SIGINFO_SIZE], i32> {
+    let mut g = [0u8; structs::SIGINFO_SIZE];
+    crate::guest_mem::read_into(addr, &mut g)?;
+    Ok(structs::siginfo_from_i386(&g))
+}
+
+/// rt_sigqueueinfo(tgid, sig, siginfo *).
+pub fn rt_sigqueueinfo(_: &mut Context, a: &Args) -> SysResult {
+    let info = read_siginfo(a[2])?;
+    host!(
+        libc::SYS_rt_sigqueueinfo,
+        super::sx(a[0]),
+        super::sx(a[1]),
+        info.as_ptr()
+    )
+}
+
+/// rt_tgsigqueueinfo(tgid, tid, sig, siginfo *).
+pub fn rt_tgsigqueueinfo(_: &mut Context, a: &Args) -> SysResult {
+    let info = read_siginfo(a[3])?;
+    host!(
+        libc::SYS_rt_tgsigqueueinfo,
+        super::sx(a[0]),
+        super::sx(a[1]),
+        super::sx(a[2]),
+        info.as_ptr()
+    )
+}
+
+/// pidfd_send_signal(pidfd, sig, siginfo * or NULL, flags).
+pub fn pidfd_send_signal(_: &mut Context, a: &Args) -> SysResult {
+    let info = if a[2] != 0 {
+        Some(read_siginfo(a[2])?)
+    } else {
+        None
+    };
+    let p = info.as_ref().map_or(0, |i| i.as_ptr() as u64);
+    host!(
+        libc::SYS_pidfd_send_signal,
+        super::sx(a[0]),
+        super::sx(a[1]),
+        p,
+        a[3]
+    )
+}
+
+/// The alternate stack `n` asks for (sigaltstack's checks).
+fn new_altstack(n: Stack32) -> Result<Stack32, i32> {
+    match n.flags & !SS_AUTODISARM {
+        SS_DISABLE => Ok(Stack32 {
+            sp: 0,
+            flags: SS_DISABLE,
+            size: 0,
+        }),
+        0 | SS_ONSTACK => {
+            if n.size < MINSIGSTKSZ {
+                return Err(libc::ENOMEM);
+            }
+            Ok(Stack32 {
+                sp: n.sp,
+                flags: n.flags & SS_AUTODISARM,
+                size: n.size,
+            })
+        }
+        _ => Err(libc::EINVAL),
+    }
+}
+
+/// Is `sp` on the calling thread's armed alternate stack (then it cannot
+/// be changed: EPERM)?
+fn on_altstack(sp: u32) -> bool {
+    let a = guest_altstack();
+    a.flags & (SS_DISABLE | SS_AUTODISARM) == 0 && sp > a.sp && sp - a.sp <= a.size
+}
+
+/// SS_AUTODISARM: entering a handler on the alternate stack disables it.
+pub fn disarm_altstack() {
+    ALTSTACK.with(|s| {
+        s.set(Stack32 {
+            sp: 0,
+            flags: SS_DISABLE,
+            size: 0,
+        })
+    });
+}
+
+/// rt_sigreturn: the alternate stack saved in the frame comes back
+/// (unless the thread is still running on the current one; errors are
+/// ignored, as the kernel's restore_altstack does).
+pub fn restore_altstack(n: Stack32, sp: u32) {
+    if on_altstack(sp) {
+        return;
+    }
+    if let Ok(st) = new_altstack(n) {
+        ALTSTACK.with(|s| s.set(st));
+    }
+}
+
 /// sigaltstack(const stack32 *ss, stack32 *oss): recorded per thread.
-pub fn sigaltstack(_: &mut Context, a: &Args) -> SysResult {
-    let old = guest_altstack();
+pub fn sigaltstack(ctx: &mut Context, a: &Args) -> SysResult {
+    let mut old = guest_altstack();
+    if on_altstack(ctx.reg(crate::abi::reg::ESP)) {
+        old.flags |= SS_ONSTACK;
+    }
     if a[0] != 0 {
         let n: Stack32 = structs::read(a[0])?;
-        let mode = n.flags & !SS_AUTODISARM;
-        let st = match mode {
-            SS_DISABLE => Stack32 {
-                sp: 0,
-                flags: SS_DISABLE,
-                size: 0,
-            },
-            0 | SS_ONSTACK => {
-                if n.size < MINSIGSTKSZ {
-                    return Err(libc::ENOMEM);
-                }
-                Stack32 {
-                    sp: n.sp,
-                    flags: n.flags & SS_AUTODISARM,
-                    size: n.size,
-                }
-            }
-            _ => return Err(libc::EINVAL),
-        };
+        if on_altstack(ctx.reg(crate::abi::reg::ESP)) {
+            return Err(libc::EPERM);
+        }
+        let st = new_altstack(n)?;
         ALTSTACK.with(|s| s.set(st));
     }
     if a[1] != 0 {

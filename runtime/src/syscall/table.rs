@@ -8,8 +8,8 @@
 //! handler answers -ENOSYS.
 
 use super::{
-    admin, dirent, exec, fdctl, fork, fs, fsmisc, ipc, mem, misc, mq, net, oldsignal, passthru,
-    path, proc, signal, time, timers, tls, Handler,
+    admin, dirent, exec, fdctl, fork, fs, fsmisc, ipc, keys, mem, misc, mq, net, numa, oldsignal,
+    passthru, path, proc, quota, security, signal, time, timers, tls, Handler,
 };
 
 pub struct Entry {
@@ -30,7 +30,7 @@ macro_rules! table {
 const LIMIT: usize = 451;
 
 table! {
-    0 "restart_syscall",
+    0 "restart_syscall" => misc::restart_syscall,
     1 "exit" => proc::exit,
     2 "fork" => fork::fork,
     3 "read" => fs::read,
@@ -91,7 +91,7 @@ table! {
     59 "oldolduname" => misc::oldolduname,
     60 "umask" => proc::umask,
     61 "chroot" => passthru::chroot,
-    62 "ustat",
+    62 "ustat" => admin::ustat,
     63 "dup2" => fs::dup2,
     64 "getppid" => proc::getppid,
     65 "getpgrp" => proc::getpgrp,
@@ -115,7 +115,7 @@ table! {
     85 "readlink" => path::readlink,
     86 "uselib",
     87 "swapon" => admin::swapon,
-    88 "reboot",
+    88 "reboot" => admin::reboot,
     89 "readdir" => fsmisc::readdir,
     90 "mmap" => mem::old_mmap,
     91 "munmap" => mem::munmap,
@@ -128,7 +128,7 @@ table! {
     98 "profil",
     99 "statfs" => fsmisc::statfs,
     100 "fstatfs" => fsmisc::fstatfs,
-    101 "ioperm",
+    101 "ioperm" => admin::ioperm,
     102 "socketcall" => net::socketcall,
     103 "syslog" => misc::syslog,
     104 "setitimer" => time::setitimer,
@@ -137,7 +137,7 @@ table! {
     107 "lstat" => fsmisc::lstat,
     108 "fstat" => fsmisc::fstat32,
     109 "olduname" => misc::olduname,
-    110 "iopl",
+    110 "iopl" => admin::iopl,
     111 "vhangup" => misc::vhangup,
     112 "idle",
     113 "vm86old",
@@ -153,11 +153,12 @@ table! {
     123 "modify_ldt",
     124 "adjtimex" => timers::adjtimex,
     125 "mprotect" => mem::mprotect,
-    126 "sigprocmask" => oldsignal::sigprocmask, 127 "create_module", 128 "init_module", 129 "delete_module",
-    130 "get_kernel_syms", 131 "quotactl",
+    126 "sigprocmask" => oldsignal::sigprocmask, 127 "create_module", 128 "init_module" => admin::init_module,
+    129 "delete_module" => admin::delete_module,
+    130 "get_kernel_syms", 131 "quotactl" => quota::quotactl,
     132 "getpgid" => proc::getpgid,
     133 "fchdir" => path::fchdir,
-    134 "bdflush", 135 "sysfs",
+    134 "bdflush", 135 "sysfs" => admin::sysfs,
     136 "personality" => proc::personality,
     137 "afs_syscall",
     138 "setfsuid" => misc::setfsuid16,
@@ -174,7 +175,8 @@ table! {
     149 "_sysctl",
     150 "mlock" => mem::mlock,
     151 "munlock" => mem::munlock,
-    152 "mlockall", 153 "munlockall",
+    152 "mlockall" => mem::mlockall,
+    153 "munlockall" => mem::munlockall,
     154 "sched_setparam" => passthru::sched_setparam,
     155 "sched_getparam" => passthru::sched_getparam,
     156 "sched_setscheduler" => passthru::sched_setscheduler,
@@ -198,7 +200,8 @@ table! {
     175 "rt_sigprocmask" => signal::rt_sigprocmask,
     176 "rt_sigpending" => signal::rt_sigpending,
     177 "rt_sigtimedwait" => signal::rt_sigtimedwait,
-    178 "rt_sigqueueinfo", 179 "rt_sigsuspend" => oldsignal::rt_sigsuspend,
+    178 "rt_sigqueueinfo" => signal::rt_sigqueueinfo,
+    179 "rt_sigsuspend" => oldsignal::rt_sigsuspend,
     180 "pread64" => fs::pread64,
     181 "pwrite64" => fs::pwrite64,
     182 "chown" => misc::chown16_p,
@@ -268,7 +271,7 @@ table! {
     254 "epoll_create" => fdctl::epoll_create,
     255 "epoll_ctl" => fdctl::epoll_ctl,
     256 "epoll_wait" => fdctl::epoll_wait,
-    257 "remap_file_pages",
+    257 "remap_file_pages" => mem::remap_file_pages,
     258 "set_tid_address" => proc::set_tid_address,
     259 "timer_create" => timers::timer_create,
     260 "timer_settime" => timers::timer_settime,
@@ -284,7 +287,9 @@ table! {
     270 "tgkill" => proc::tgkill,
     271 "utimes" => fsmisc::utimes,
     272 "fadvise64_64" => fs::fadvise64_64,
-    273 "vserver", 274 "mbind", 275 "get_mempolicy", 276 "set_mempolicy",
+    273 "vserver", 274 "mbind" => numa::mbind,
+    275 "get_mempolicy" => numa::get_mempolicy,
+    276 "set_mempolicy" => numa::set_mempolicy,
     277 "mq_open" => mq::mq_open,
     278 "mq_unlink" => mq::mq_unlink,
     279 "mq_timedsend" => mq::mq_timedsend,
@@ -293,14 +298,15 @@ table! {
     282 "mq_getsetattr" => mq::mq_getsetattr,
     283 "kexec_load",
     284 "waitid" => fork::waitid,
-    286 "add_key", 287 "request_key",
-    288 "keyctl",
+    286 "add_key" => keys::add_key,
+    287 "request_key" => keys::request_key,
+    288 "keyctl" => keys::keyctl,
     289 "ioprio_set" => misc::ioprio_set,
     290 "ioprio_get" => misc::ioprio_get,
     291 "inotify_init" => passthru::inotify_init,
     292 "inotify_add_watch" => passthru::inotify_add_watch,
     293 "inotify_rm_watch" => passthru::inotify_rm_watch,
-    294 "migrate_pages",
+    294 "migrate_pages" => numa::migrate_pages,
     295 "openat" => fs::openat,
     296 "mkdirat" => path::mkdirat,
     297 "mknodat" => path::mknodat,
@@ -323,7 +329,7 @@ table! {
     314 "sync_file_range" => fsmisc::sync_file_range,
     315 "tee" => fsmisc::tee,
     316 "vmsplice" => fsmisc::vmsplice,
-    317 "move_pages",
+    317 "move_pages" => numa::move_pages,
     318 "getcpu" => proc::getcpu,
     319 "epoll_pwait" => fdctl::epoll_pwait,
     320 "utimensat" => path::utimensat,
@@ -341,7 +347,8 @@ table! {
     332 "inotify_init1" => passthru::inotify_init1,
     333 "preadv" => fs::preadv,
     334 "pwritev" => fs::pwritev,
-    335 "rt_tgsigqueueinfo", 336 "perf_event_open",
+    335 "rt_tgsigqueueinfo" => signal::rt_tgsigqueueinfo,
+    336 "perf_event_open",
     337 "recvmmsg" => net::sys_recvmmsg,
     338 "fanotify_init" => admin::fanotify_init,
     339 "fanotify_mark" => admin::fanotify_mark,
@@ -355,7 +362,7 @@ table! {
     347 "process_vm_readv" => misc::process_vm_readv,
     348 "process_vm_writev" => misc::process_vm_writev,
     349 "kcmp" => misc::kcmp,
-    350 "finit_module",
+    350 "finit_module" => admin::finit_module,
     351 "sched_setattr" => misc::sched_setattr,
     352 "sched_getattr" => misc::sched_getattr,
     353 "renameat2" => path::renameat2,
@@ -387,7 +394,7 @@ table! {
     379 "pwritev2" => fsmisc::pwritev2,
     380 "pkey_mprotect", 381 "pkey_alloc", 382 "pkey_free",
     383 "statx" => path::statx,
-    384 "arch_prctl", 385 "io_pgetevents",
+    384 "arch_prctl" => misc::arch_prctl, 385 "io_pgetevents",
     386 "rseq" => proc::refuse,
     393 "semget" => ipc::semget,
     394 "semctl" => ipc::semctl_direct,
@@ -419,9 +426,14 @@ table! {
     421 "rt_sigtimedwait_time64" => signal::rt_sigtimedwait_time64,
     422 "futex_time64" => time::futex_time64,
     423 "sched_rr_get_interval_time64" => timers::sched_rr_get_interval_time64,
-    424 "pidfd_send_signal", 425 "io_uring_setup",
-    426 "io_uring_enter", 427 "io_uring_register", 428 "open_tree", 429 "move_mount", 430 "fsopen",
-    431 "fsconfig", 432 "fsmount", 433 "fspick",
+    424 "pidfd_send_signal" => signal::pidfd_send_signal,
+    425 "io_uring_setup",
+    426 "io_uring_enter", 427 "io_uring_register", 428 "open_tree" => admin::open_tree,
+    429 "move_mount" => admin::move_mount,
+    430 "fsopen" => admin::fsopen,
+    431 "fsconfig" => admin::fsconfig,
+    432 "fsmount" => admin::fsmount,
+    433 "fspick" => admin::fspick,
     434 "pidfd_open" => misc::pidfd_open,
     435 "clone3" => fork::clone3,
 
@@ -429,14 +441,16 @@ table! {
     437 "openat2" => fsmisc::openat2,
     438 "pidfd_getfd" => misc::pidfd_getfd,
     439 "faccessat2" => path::faccessat2,
-    440 "process_madvise",
+    440 "process_madvise" => misc::process_madvise,
     441 "epoll_pwait2" => misc::epoll_pwait2,
-    442 "mount_setattr", 443 "quotactl_fd",
-    444 "landlock_create_ruleset", 445 "landlock_add_rule", 446 "landlock_restrict_self",
-    447 "memfd_secret",
+    442 "mount_setattr" => admin::mount_setattr, 443 "quotactl_fd" => quota::quotactl_fd,
+    444 "landlock_create_ruleset" => security::landlock_create_ruleset,
+    445 "landlock_add_rule" => security::landlock_add_rule,
+    446 "landlock_restrict_self" => security::landlock_restrict_self,
+    447 "memfd_secret" => security::memfd_secret,
     448 "process_mrelease" => misc::process_mrelease,
     449 "futex_waitv" => misc::futex_waitv,
-    450 "set_mempolicy_home_node",
+    450 "set_mempolicy_home_node" => numa::set_mempolicy_home_node,
 }
 
 const fn build_index() -> [u16; LIMIT] {
@@ -457,4 +471,94 @@ static INDEX: [u16; LIMIT] = build_index();
 pub fn lookup(nr: u32) -> Option<&'static Entry> {
     let i = *INDEX.get(nr as usize)?;
     TABLE.get(i as usize)
+}
+
+/// Why the i386 system calls without a handler answer -ENOSYS, one line
+/// per group. Every handler-less entry of TABLE is in exactly one group
+/// (the test `enosys_list` checks it and prints the list).
+pub const ENOSYS_REASONS: &[(&str, &[u16])] = &[
+    (
+        "not in Linux for i386 either (sys_ni_syscall), or removed from or disabled in current kernels",
+        &[17, 31, 32, 35, 44, 53, 56, 58, 86, 98, 112, 127, 130, 134, 137, 149, 167, 169, 188, 189, 253, 273],
+    ),
+    (
+        "vm86 mode: an x86-64 kernel has none for i386 tasks either",
+        &[113, 166],
+    ),
+    (
+        "LDT segments: only the GDT TLS slots are emulated (a selector load of an LDT entry is not)",
+        &[123],
+    ),
+    (
+        "ptrace: a tracer would see and poke the host state of translated code, not i386 registers",
+        &[26],
+    ),
+    (
+        "seccomp: a guest filter judges i386 numbers and AUDIT_ARCH_I386, on the host it would judge the runtime's x86-64 calls",
+        &[354],
+    ),
+    (
+        "robust futex list: set_robust_list answers -ENOSYS (the host kernel must not walk an i386 list), so there is none to get",
+        &[312],
+    ),
+    (
+        "protection keys: PKRU is XSAVE state the stubs reload from the context on every return to guest code, undoing a host pkey_alloc's rights for the new key (needs PKRU kept in the context; this machine has no PKU to test on)",
+        &[380, 381, 382],
+    ),
+    (
+        "kexec_load: a segment array of i386 pointers for a new kernel; not converted (root only, rare)",
+        &[283],
+    ),
+    (
+        "asynchronous I/O, io_uring, perf, BPF, userfaultfd: out of scope (kernel-shared rings and records in i386 layouts)",
+        &[245, 246, 247, 248, 249, 336, 357, 374, 385, 416, 425, 426, 427],
+    ),
+];
+
+/// The -ENOSYS list as text: each group's reason, then its calls; then
+/// the numbers below LIMIT that name no i386 system call at all.
+pub fn enosys_report() -> String {
+    let mut out = String::new();
+    for (why, nrs) in ENOSYS_REASONS {
+        out.push_str(why);
+        out.push('\n');
+        let names: Vec<String> = nrs
+            .iter()
+            .filter_map(|&n| lookup(n as u32).map(|e| format!("{n} {}", e.name)))
+            .collect();
+        out.push_str(&format!("    {}\n", names.join(", ")));
+    }
+    let holes: Vec<String> = (0..LIMIT as u32)
+        .filter(|&n| lookup(n).is_none())
+        .map(|n| n.to_string())
+        .collect();
+    out.push_str("numbers no i386 system call has (unassigned in syscall_32.tbl)\n");
+    out.push_str(&format!("    {}\n", holes.join(", ")));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every handler-less entry has exactly one reason, and every reason
+    /// lists only handler-less entries. Prints the list
+    /// (`scripts/enosys-list.sh`).
+    #[test]
+    fn enosys_list() {
+        for e in TABLE.iter().filter(|e| e.handler.is_none()) {
+            let n = ENOSYS_REASONS
+                .iter()
+                .filter(|(_, nrs)| nrs.contains(&e.nr))
+                .count();
+            assert_eq!(n, 1, "{} {}: {n} reasons for -ENOSYS", e.nr, e.name);
+        }
+        for (why, nrs) in ENOSYS_REASONS {
+            for &n in *nrs {
+                let e = lookup(n as u32).unwrap_or_else(|| panic!("{n} ({why}) is no entry"));
+                assert!(e.handler.is_none(), "{n} {} has a handler", e.name);
+            }
+        }
+        println!("{}", enosys_report());
+    }
 }

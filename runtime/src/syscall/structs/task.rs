@@ -168,6 +168,40 @@ const _: () = {
 /// Size of `siginfo_t` on both (the union layout differs).
 pub const SIGINFO_SIZE: usize = 128;
 
+/// Which union member a siginfo carries (the kernel's `siginfo_layout`).
+enum Layout {
+    Kill,
+    Timer,
+    Rt,
+    Chld,
+    Fault,
+    Poll,
+    Sys,
+}
+
+fn layout(sig: u32, code: i32) -> Layout {
+    const SI_TIMER: i32 = -2;
+    const SI_SIGIO: i32 = -5;
+    if code > 0 && code < 0x80 {
+        match sig {
+            4 | 5 | 7 | 8 | 11 => Layout::Fault,
+            17 => Layout::Chld,
+            29 => Layout::Poll,
+            31 => Layout::Sys,
+            _ if code <= 6 => Layout::Poll,
+            _ => Layout::Kill,
+        }
+    } else if code == SI_TIMER {
+        Layout::Timer
+    } else if code == SI_SIGIO {
+        Layout::Poll
+    } else if code < 0 {
+        Layout::Rt
+    } else {
+        Layout::Kill
+    }
+}
+
 /// The host's `siginfo_t` (x86-64) in i386 `compat_siginfo` form, as the
 /// kernel's `copy_siginfo_to_external32`: the union moves from offset 16 to
 /// 12, and longs, pointers and clock_t shrink to 32 bits. The layout is
@@ -179,69 +213,89 @@ pub fn siginfo_to_i386(h: &[u8; SIGINFO_SIZE]) -> [u8; SIGINFO_SIZE] {
     g[..12].copy_from_slice(&h[..12]);
     let (sig, code) = (rd32(0), rd32(8) as i32);
     let mut put = |o: usize, v: u32| g[o..o + 4].copy_from_slice(&v.to_le_bytes());
-    const SI_TIMER: i32 = -2;
-    const SI_SIGIO: i32 = -5;
-    enum L {
-        Kill,
-        Timer,
-        Rt,
-        Chld,
-        Fault,
-        Poll,
-        Sys,
-    }
-    let layout = if code > 0 && code < 0x80 {
-        match sig {
-            4 | 5 | 7 | 8 | 11 => L::Fault,
-            17 => L::Chld,
-            29 => L::Poll,
-            31 => L::Sys,
-            _ if code <= 6 => L::Poll,
-            _ => L::Kill,
-        }
-    } else if code == SI_TIMER {
-        L::Timer
-    } else if code == SI_SIGIO {
-        L::Poll
-    } else if code < 0 {
-        L::Rt
-    } else {
-        L::Kill
-    };
-    match layout {
-        L::Kill => {
+    match layout(sig, code) {
+        Layout::Kill => {
             put(12, rd32(16));
             put(16, rd32(20));
         }
-        L::Timer | L::Rt => {
+        Layout::Timer | Layout::Rt => {
             // tid/overrun or pid/uid, then the (low half of the) sigval.
             put(12, rd32(16));
             put(16, rd32(20));
             put(20, rd64(24) as u32);
         }
-        L::Chld => {
+        Layout::Chld => {
             put(12, rd32(16));
             put(16, rd32(20));
             put(20, rd32(24));
             put(24, rd64(32) as u32);
             put(28, rd64(40) as u32);
         }
-        L::Fault => {
+        Layout::Fault => {
             // addr, then addr_lsb / bounds / pkey, each shrunk.
             put(12, rd64(16) as u32);
             put(16, rd32(24) & 0xffff);
             put(20, rd64(32) as u32);
             put(24, rd64(40) as u32);
         }
-        L::Poll => {
+        Layout::Poll => {
             put(12, rd64(16) as u32);
             put(16, rd32(24));
         }
-        L::Sys => {
+        Layout::Sys => {
             put(12, rd64(16) as u32);
             put(16, rd32(24));
             put(20, rd32(28));
         }
     }
     g
+}
+
+/// An i386 `compat_siginfo` in the host's layout, as the kernel's
+/// `copy_siginfo_from_user32` (rt_sigqueueinfo and friends): the union
+/// moves from offset 12 to 16; longs and clock_t are sign-extended,
+/// pointers zero-extended, a sigval keeps its int (upper half zero).
+pub fn siginfo_from_i386(g: &[u8; SIGINFO_SIZE]) -> [u8; SIGINFO_SIZE] {
+    let rd32 = |o: usize| u32::from_le_bytes([g[o], g[o + 1], g[o + 2], g[o + 3]]);
+    let mut h = [0u8; SIGINFO_SIZE];
+    h[..12].copy_from_slice(&g[..12]);
+    let (sig, code) = (rd32(0), rd32(8) as i32);
+    let put32 = |h: &mut [u8; SIGINFO_SIZE], o: usize, v: u32| {
+        h[o..o + 4].copy_from_slice(&v.to_le_bytes())
+    };
+    let put64 = |h: &mut [u8; SIGINFO_SIZE], o: usize, v: u64| {
+        h[o..o + 8].copy_from_slice(&v.to_le_bytes())
+    };
+    let sext = |v: u32| v as i32 as i64 as u64;
+    match layout(sig, code) {
+        Layout::Kill => {
+            put32(&mut h, 16, rd32(12));
+            put32(&mut h, 20, rd32(16));
+        }
+        Layout::Timer | Layout::Rt => {
+            put32(&mut h, 16, rd32(12));
+            put32(&mut h, 20, rd32(16));
+            put32(&mut h, 24, rd32(20));
+        }
+        Layout::Chld => {
+            put32(&mut h, 16, rd32(12));
+            put32(&mut h, 20, rd32(16));
+            put32(&mut h, 24, rd32(20));
+            put64(&mut h, 32, sext(rd32(24)));
+            put64(&mut h, 40, sext(rd32(28)));
+        }
+        Layout::Fault => {
+            put64(&mut h, 16, rd32(12) as u64);
+        }
+        Layout::Poll => {
+            put64(&mut h, 16, sext(rd32(12)));
+            put32(&mut h, 24, rd32(16));
+        }
+        Layout::Sys => {
+            put64(&mut h, 16, rd32(12) as u64);
+            put32(&mut h, 24, rd32(16));
+            put32(&mut h, 28, rd32(20));
+        }
+    }
+    h
 }

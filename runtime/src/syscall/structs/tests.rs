@@ -146,3 +146,30 @@ fn siginfo_layouts() {
     let g = siginfo_to_i386(&h);
     assert_eq!(&g[12..16], &0x0804_9000u32.to_le_bytes());
 }
+
+#[test]
+fn siginfo_from_i386_round_trips() {
+    // sigqueue(): SI_QUEUE with pid, uid and an int value.
+    let mut g = [0u8; SIGINFO_SIZE];
+    let put = |g: &mut [u8; SIGINFO_SIZE], o: usize, v: u32| {
+        g[o..o + 4].copy_from_slice(&v.to_le_bytes())
+    };
+    put(&mut g, 0, 10);
+    put(&mut g, 8, -1i32 as u32);
+    put(&mut g, 12, 4321);
+    put(&mut g, 16, 1000);
+    put(&mut g, 20, 0xdead_beef);
+    let h = siginfo_from_i386(&g);
+    assert_eq!(&h[16..20], &4321u32.to_le_bytes());
+    assert_eq!(&h[20..24], &1000u32.to_le_bytes());
+    assert_eq!(&h[24..32], &0xdead_beefu64.to_le_bytes());
+    assert_eq!(siginfo_to_i386(&h), g);
+    // SIGCHLD: clock_t values are sign-extended.
+    let mut g = [0u8; SIGINFO_SIZE];
+    put(&mut g, 0, 17);
+    put(&mut g, 8, 1);
+    put(&mut g, 24, -5i32 as u32);
+    let h = siginfo_from_i386(&g);
+    assert_eq!(&h[32..40], &(-5i64).to_le_bytes());
+    assert_eq!(siginfo_to_i386(&h), g);
+}

@@ -128,7 +128,16 @@ pub fn remove(guest: u32) {
 pub unsafe extern "C" fn rehost_runtime_call(ctx: *mut Context) -> u64 {
     let ctx = &mut *ctx;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime_call(ctx))) {
-        Ok(v) => v,
+        Ok(v) => {
+            if crate::signal::pending_mask() != 0 {
+                // A signal queued during this call and not delivered by it:
+                // single-step from the stub's tail to the first guest
+                // instruction boundary, where the SIGTRAP handler delivers
+                // it (a loop of chained jumps would never come back here).
+                crate::signal::step_into_guest(ctx);
+            }
+            v
+        }
         Err(_) => crate::fatal(&format!(
             "internal error at guest eip {:#x}",
             ctx.eip as u32
@@ -150,6 +159,14 @@ fn runtime_call(ctx: &mut Context) -> u64 {
                 let insn = ctx.eip as u32;
                 let nr = ctx.reg(crate::abi::reg::EAX);
                 syscall::handle(ctx);
+                if syscall::take_not_started() {
+                    // A signal was pending: its handler runs first, then
+                    // the int 0x80 again (natively the call had not begun).
+                    return match crate::signal::deliver_pending(ctx, insn, None) {
+                        Some(eip) => jit::host_code_for(eip),
+                        None => jit::host_code_for(insn),
+                    };
+                }
                 let intr = crate::signal::Interrupted { insn, nr };
                 match crate::signal::deliver_pending(ctx, insn.wrapping_add(2), Some(intr)) {
                     Some(eip) => jit::host_code_for(eip),

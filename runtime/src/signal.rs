@@ -189,6 +189,16 @@ extern "C" fn on_async(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
         m.write(m.read() | bit(sig as u32));
     }
     kick(uctx);
+    // SAFETY: the kernel's ucontext of this handler.
+    unsafe {
+        let g = &mut (*(uctx as *mut libc::ucontext_t)).uc_mcontext.gregs;
+        let rip = g[libc::REG_RIP as usize] as u64;
+        if let Some(to) = crate::syscall::safe::redirect(rip) {
+            // About to block in a system call: make it not start.
+            g[libc::REG_RIP as usize] = to as i64;
+            return;
+        }
+    }
     // SAFETY: a host handler's own ucontext.
     unsafe { deliver_or_step(uctx as *mut libc::ucontext_t) };
 }
@@ -206,10 +216,25 @@ fn kick(uctx: *mut libc::c_void) {
         }
         let uc = uctx as *mut libc::ucontext_t;
         let rip = (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] as u64;
-        if crate::jit::is_translated_code(rip) {
+        if crate::jit::is_translated_code(rip) || crate::stubs::in_enter_tail(rip) {
             (*uc).uc_mcontext.gregs[libc::REG_R14 as usize] = kick as i64;
         }
     }
+}
+
+/// Leave the runtime for guest code with the trap flag set, so a signal
+/// still queued is delivered at the first guest instruction boundary.
+/// The guest never sees this TF: delivery clears it, and so does the
+/// SIGTRAP handler when nothing is left to deliver.
+pub fn step_into_guest(ctx: &mut Context) {
+    ctx.map_l1 = crate::dispatch::kick_l1();
+    ctx.eflags |= TF as u64;
+    STEPPING.store(true, Ordering::Relaxed);
+}
+
+/// Run `f` with this thread's pending word (for `syscall::safe`).
+pub fn with_pending<R>(f: impl FnOnce(&AtomicU64) -> R) -> R {
+    PENDING.with(f)
 }
 
 /// Signals this thread took and has not delivered yet: the host keeps
@@ -588,6 +613,14 @@ static STEPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
     let g = &mut (*uc).uc_mcontext.gregs;
     let rip = g[libc::REG_RIP as usize] as u64;
+    if crate::stubs::in_enter_tail(rip) && pending_mask() != 0 {
+        // On the way into guest code, past the runtime's last check: step
+        // on into translated code and deliver at its first boundary.
+        g[libc::REG_EFL as usize] |= TF as i64;
+        g[libc::REG_R14 as usize] = crate::dispatch::kick_l1() as i64;
+        STEPPING.store(true, Ordering::Relaxed);
+        return;
+    }
     if !crate::jit::is_translated_code(rip) {
         // Left translated code (for the runtime, which delivers), or this
         // handler interrupted the runtime itself: no stepping here.

@@ -84,6 +84,11 @@ global_asm!(
     "6:",
     "push qword ptr [r15 + {eflags}]",
     "popfq",
+    // From here to the jump into guest code a queued signal cannot be
+    // noticed by the runtime any more: the host handlers single-step this
+    // tail into translated code (`in_enter_tail`).
+    ".globl rehost_enter_tail",
+    "rehost_enter_tail:",
     "mov r12, [r15 + {gs_base}]",
     "mov r13, [r15 + {fs_base}]",
     "mov r14, [r15 + {map_l1}]",
@@ -96,6 +101,8 @@ global_asm!(
     "mov rsi, [r15 + {gpr} + 6*8]",
     "mov rdi, [r15 + {gpr} + 7*8]",
     "jmp qword ptr [r15 + {resume}]",
+    ".globl rehost_enter_tail_end",
+    "rehost_enter_tail_end:",
     gpr = const CTX_GPR,
     eflags = const CTX_EFLAGS,
     eip = const CTX_EIP,
@@ -143,9 +150,19 @@ extern "C" {
     fn rehost_enter(ctx: *mut Context, host_code: u64) -> !;
     fn rehost_stub_miss();
     fn rehost_stub_call();
+    fn rehost_enter_tail();
+    fn rehost_enter_tail_end();
 }
 
 /// Address of the map-miss stub (the default entry of every map slot).
+/// Is `rip` in the last instructions of the way into guest code (guest
+/// registers being loaded, after the runtime's last look at its queue)?
+pub fn in_enter_tail(rip: u64) -> bool {
+    let start = rehost_enter_tail as *const () as u64;
+    let end = rehost_enter_tail_end as *const () as u64;
+    (start..end).contains(&rip)
+}
+
 pub fn stub_miss_addr() -> u64 {
     rehost_stub_miss as *const () as u64
 }

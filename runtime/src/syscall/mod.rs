@@ -44,6 +44,7 @@ mod proc;
 mod procfs;
 mod procstat;
 mod quota;
+pub(crate) mod safe;
 mod security;
 mod shm;
 pub(crate) mod signal;
@@ -134,6 +135,12 @@ pub fn handle(ctx: &mut Context) {
             Err(libc::ENOSYS)
         }
     };
+    if r == Err(safe::NOT_STARTED) {
+        // Nothing happened: eax still holds the call number, and the call
+        // runs again after the pending signal's handler.
+        NOT_STARTED.with(|c| c.set(true));
+        return;
+    }
     let v = match r {
         Ok(v) => v,
         Err(e) => -(e as i64),
@@ -176,6 +183,16 @@ pub(crate) fn errno() -> i32 {
 pub(crate) fn host_call(nr: libc::c_long, a: &[u64]) -> SysResult {
     let mut v = [0u64; 6];
     v[..a.len()].copy_from_slice(a);
+    if safe::blocking(nr) {
+        let r = crate::signal::with_pending(|p| safe::call(p, nr, &v));
+        return if (-4095..0).contains(&r) {
+            Err(-r as i32)
+        } else if r == -(safe::NOT_STARTED as i64) {
+            Err(safe::NOT_STARTED)
+        } else {
+            Ok(r)
+        };
+    }
     // SAFETY: every caller passes pointer arguments that are either host
     // buffers it owns or guest addresses checked to lie below 4 GiB (guest
     // space, which holds nothing of the host).
@@ -185,6 +202,17 @@ pub(crate) fn host_call(nr: libc::c_long, a: &[u64]) -> SysResult {
     } else {
         Ok(r)
     }
+}
+
+thread_local! {
+    /// The guest system call being handled was not made: a signal was
+    /// pending (`safe`). The dispatcher delivers it and restarts the call.
+    static NOT_STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Did the last guest system call stop before it started? (Clears it.)
+pub fn take_not_started() -> bool {
+    NOT_STARTED.with(|c| c.replace(false))
 }
 
 /// `host!(SYS_x, a, b, ..)`: host system call, arguments cast to u64.

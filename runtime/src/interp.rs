@@ -42,15 +42,17 @@ pub fn sysroot() -> Option<&'static Path> {
 }
 
 // A translated output made with `--sysroot` defines this symbol (a
-// NUL-terminated path); elsewhere the weak reference resolves to 0.
-std::arch::global_asm!(".weak rehost_default_sysroot");
-
+// NUL-terminated path); elsewhere the weak reference resolves to 0. The
+// `.weak` directive sits in the same asm as the reference: in a separate
+// `global_asm!` it can land in another codegen unit's object, leaving this
+// one with a strong undefined reference that fails to link.
 fn recorded_sysroot() -> Option<PathBuf> {
     let p: *const libc::c_char;
     // SAFETY: loads the address of a weak symbol from the GOT (0 when no
     // object defines it); no memory is touched.
     unsafe {
         std::arch::asm!(
+            ".weak rehost_default_sysroot",
             "mov {}, qword ptr [rip + rehost_default_sysroot@GOTPCREL]",
             out(reg) p,
             options(nostack, pure, readonly)

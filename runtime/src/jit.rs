@@ -2,9 +2,11 @@
 //! the static pass missed, and chaining of direct exits.
 //!
 //! Invariants: blocks are translated by the shared lowering
-//! (`crate::translate`), so run-time and ahead-of-time code agree; the output's
-//! `.text` is never written (DESIGN.md invariant 3): only exits of blocks in
-//! this cache are patched. A direct exit whose target is not yet translated
+//! (`crate::translate`), so run-time and ahead-of-time code agree; the
+//! output's `.text` stays read-only (DESIGN.md invariant 3): only exits of
+//! blocks in this cache are patched, and the one write into `.text` is the
+//! `int3` that diverts an invalidated static block (`textpatch`), made with
+//! the page writable for that store only. A direct exit whose target is not yet translated
 //! is remembered and patched when the target appears (chaining), unless
 //! block tracing is on (every entry must reach the trace call).
 
@@ -24,8 +26,10 @@ struct Jit {
     waiting: HashMap<u32, Vec<usize>>,
     /// Guest block starts the static pass translated.
     static_starts: BTreeSet<u32>,
-    /// Chained exits into each run-time block: (rel32 field, rel32 to its
-    /// trampoline), so invalidation can unlink them.
+    /// Host entry of each static block (guest start -> host address).
+    static_host: HashMap<u32, u64>,
+    /// Chained exits into each block (run-time or static): (rel32 field,
+    /// rel32 to its trampoline), so invalidation can unlink them.
     incoming: HashMap<u32, Vec<(usize, i32)>>,
     /// Pages holding translated code (self-modifying code).
     code_pages: CodePages,
@@ -184,9 +188,11 @@ pub fn init(static_blocks: &[(u32, u64)]) {
     CACHE_BASE.store(base as u64, Ordering::Relaxed);
     crate::signal::install_fault_handlers();
     let mut static_starts = BTreeSet::new();
+    let mut static_host = HashMap::with_capacity(static_blocks.len());
     let mut code_pages = CodePages::default();
     for &(g, h) in static_blocks {
         static_starts.insert(g);
+        static_host.insert(g, h);
         if !trace {
             dispatch::insert(g, h);
         }
@@ -199,6 +205,7 @@ pub fn init(static_blocks: &[(u32, u64)]) {
         used: 0,
         waiting: HashMap::new(),
         static_starts,
+        static_host,
         incoming: HashMap::new(),
         code_pages,
         trace,
@@ -294,24 +301,37 @@ impl Jit {
     fn link(&mut self, field: usize, target: u32, host: u64) {
         // SAFETY: `field` is a rel32 slot of a block in the cache.
         let old = unsafe { std::ptr::read_unaligned(field as *const i32) };
-        if patch(field, host) && !self.static_starts.contains(&target) {
+        if patch(field, host) {
             self.incoming.entry(target).or_default().push((field, old));
         }
     }
 
     /// Drop every translation of guest code in [start, start+len).
+    /// Static blocks there lose their map entries, chained exits into them
+    /// are unlinked, and their host entries are diverted to the runtime
+    /// (`textpatch`), which the direct jumps bound between static blocks
+    /// then reach.
     fn invalidate(&mut self, start: u32, len: u32, fault: bool) {
         for g in self.code_pages.take_range(start, len, fault) {
             dispatch::remove(g);
-            for (field, old) in self.incoming.remove(&g).unwrap_or_default() {
-                // SAFETY: restoring a rel32 slot of a cached block to the
-                // value it had before chaining (its own trampoline).
-                unsafe { std::ptr::write_unaligned(field as *mut i32, old) };
-                self.waiting.entry(g).or_default().push(field);
-            }
+            self.unlink(g);
         }
         for g in smc::static_in_range(&self.static_starts, start, len) {
             dispatch::remove(g);
+            self.unlink(g);
+            if let Some(&h) = self.static_host.get(&g) {
+                crate::textpatch::divert(h, g);
+            }
+        }
+    }
+
+    /// Point the chained exits into `g` back at their trampolines.
+    fn unlink(&mut self, g: u32) {
+        for (field, old) in self.incoming.remove(&g).unwrap_or_default() {
+            // SAFETY: restoring a rel32 slot of a cached block to the
+            // value it had before chaining (its own trampoline).
+            unsafe { std::ptr::write_unaligned(field as *mut i32, old) };
+            self.waiting.entry(g).or_default().push(field);
         }
     }
 }
@@ -371,5 +391,5 @@ pub fn discovered() -> Vec<u32> {
 /// lock held by another thread; each process releases its own copy).
 pub fn with_lock_held<R>(f: impl FnOnce() -> R) -> R {
     let _g = JIT.lock().unwrap_or_else(|e| e.into_inner());
-    f()
+    crate::textpatch::with_lock_held(f)
 }

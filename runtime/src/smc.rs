@@ -19,9 +19,9 @@
 //! Ahead-of-time blocks on a changed page lose their map entries too, so
 //! indirect jumps, returns and run-time translations reach fresh code; the
 //! direct jumps bound between static blocks at translation time cannot be
-//! unlinked (the output's `.text` stays read-only), which is the one case
-//! not covered: hot-patching a static binary's own text while direct
-//! jumps keep running into it.
+//! unlinked, so `jit` also diverts each such block's host entry to the
+//! runtime with an `int3` (`textpatch`): a bound jump into it then reaches
+//! the translation of the new guest bytes.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 

@@ -13,7 +13,7 @@
 use crate::smc::{self, CodePages};
 use crate::translate::{self, CodeSource, Options};
 use crate::{dispatch, log, stats};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
@@ -26,8 +26,11 @@ struct Jit {
     waiting: HashMap<u32, Vec<usize>>,
     /// Guest block starts the static pass translated.
     static_starts: BTreeSet<u32>,
-    /// Host entry of each static block (guest start -> host address).
-    static_host: HashMap<u32, u64>,
+    /// Static blocks: guest start -> (host entry, guest bytes covered).
+    static_blocks: BTreeMap<u32, (u64, u32)>,
+    /// Most guest bytes a static block covers (how far before a changed
+    /// page a block overlapping it can start).
+    static_span: u32,
     /// Chained exits into each block (run-time or static): (rel32 field,
     /// rel32 to its trampoline), so invalidation can unlink them.
     incoming: HashMap<u32, Vec<(usize, i32)>>,
@@ -39,7 +42,7 @@ struct Jit {
     /// discovery order (REHOST_PROFILE).
     discovered: Vec<u32>,
     /// Run-time blocks by host address: (code length, host-to-guest map).
-    pc_maps: std::collections::BTreeMap<u64, (u32, Vec<(u32, u32)>)>,
+    pc_maps: BTreeMap<u64, (u32, Vec<(u32, u32)>)>,
 }
 
 /// Where translated code lives, for the signal handlers (set once at start).
@@ -62,9 +65,19 @@ struct StaticCode {
     exec_flag: bool,
 }
 
+/// One block of the static pass, as the translated executable lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct StaticBlock {
+    pub guest: u32,
+    /// Host address of its code in the output's `.text`.
+    pub host: u64,
+    /// Guest bytes it covers from `guest`.
+    pub guest_len: u32,
+}
+
 /// Register the output's `.text` range (ahead-of-time start-up).
-pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[(u32, u64)]) {
-    let mut b: Vec<(u64, u32)> = blocks.iter().map(|&(g, h)| (h, g)).collect();
+pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[StaticBlock]) {
+    let mut b: Vec<(u64, u32)> = blocks.iter().map(|s| (s.host, s.guest)).collect();
     b.sort_unstable();
     *STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner()) = StaticCode {
         text,
@@ -166,9 +179,8 @@ impl CodeSource for GuestMemory {
     }
 }
 
-/// Set up the code cache and register the static pass's blocks
-/// (`blocks`: guest address, host address).
-pub fn init(static_blocks: &[(u32, u64)]) {
+/// Set up the code cache and register the static pass's blocks.
+pub fn init(static_blocks: &[StaticBlock]) {
     let trace = log::enabled(log::BLOCKS);
     // SAFETY: a fresh private mapping placed by the kernel (above 4 GiB,
     // the low range being reserved); RWX because exits are patched in place.
@@ -188,15 +200,18 @@ pub fn init(static_blocks: &[(u32, u64)]) {
     CACHE_BASE.store(base as u64, Ordering::Relaxed);
     crate::signal::install_fault_handlers();
     let mut static_starts = BTreeSet::new();
-    let mut static_host = HashMap::with_capacity(static_blocks.len());
+    let mut by_guest = BTreeMap::new();
+    let mut static_span = 1;
     let mut code_pages = CodePages::default();
-    for &(g, h) in static_blocks {
-        static_starts.insert(g);
-        static_host.insert(g, h);
+    for b in static_blocks {
+        static_starts.insert(b.guest);
+        by_guest.insert(b.guest, (b.host, b.guest_len));
+        static_span = static_span.max(b.guest_len);
         if !trace {
-            dispatch::insert(g, h);
+            dispatch::insert(b.guest, b.host);
         }
-        code_pages.protect(g, 1);
+        // Every page it covers: a block may run on into the next page.
+        code_pages.protect(b.guest, b.guest_len);
     }
     crate::memory::set_change_hook(invalidate_range);
     smc::install_handler();
@@ -205,13 +220,14 @@ pub fn init(static_blocks: &[(u32, u64)]) {
         used: 0,
         waiting: HashMap::new(),
         static_starts,
-        static_host,
+        static_blocks: by_guest,
+        static_span,
         incoming: HashMap::new(),
         code_pages,
         trace,
         translated: 0,
         discovered: Vec::new(),
-        pc_maps: std::collections::BTreeMap::new(),
+        pc_maps: BTreeMap::new(),
     });
 }
 
@@ -316,12 +332,10 @@ impl Jit {
             dispatch::remove(g);
             self.unlink(g);
         }
-        for g in smc::static_in_range(&self.static_starts, start, len) {
+        for (g, h) in smc::static_in_range(&self.static_blocks, self.static_span, start, len) {
             dispatch::remove(g);
             self.unlink(g);
-            if let Some(&h) = self.static_host.get(&g) {
-                crate::textpatch::divert(h, g);
-            }
+            crate::textpatch::divert(h, g);
         }
     }
 

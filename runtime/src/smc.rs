@@ -23,7 +23,7 @@
 //! runtime with an `int3` (`textpatch`): a bound jump into it then reaches
 //! the translation of the new guest bytes.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const PAGE: u32 = 4096;
 /// Invalidations of one page after which it becomes volatile.
@@ -153,14 +153,23 @@ impl CodePages {
     }
 }
 
-/// Static block starts in [start, start+len), pages rounded.
-pub fn static_in_range(starts: &BTreeSet<u32>, start: u32, len: u32) -> Vec<u32> {
+/// Static blocks with guest bytes in [start, start+len), pages rounded:
+/// (guest start, host entry). `blocks` maps a guest start to (host entry,
+/// guest length); no block is longer than `span`, so a block overlapping
+/// the range starts at most `span` bytes before it.
+pub fn static_in_range(
+    blocks: &BTreeMap<u32, (u64, u32)>,
+    span: u32,
+    start: u32,
+    len: u32,
+) -> Vec<(u32, u64)> {
     let lo = start & !(PAGE - 1);
     let hi = (start as u64 + len as u64 + PAGE as u64 - 1) & !(PAGE as u64 - 1);
-    starts
-        .range(lo..)
-        .take_while(|&&s| (s as u64) < hi)
-        .copied()
+    blocks
+        .range(lo.saturating_sub(span)..)
+        .take_while(|(&s, _)| (s as u64) < hi)
+        .filter(|(&s, &(_, n))| s as u64 + n.max(1) as u64 > lo as u64)
+        .map(|(&s, &(h, _))| (s, h))
         .collect()
 }
 

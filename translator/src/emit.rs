@@ -135,10 +135,11 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
     }
     let image_off = obj.append_section_data(ro, &image, 16);
     let segs_off = obj.append_section_data(ro, &segs, 8);
-    let mut table = Vec::with_capacity(blocks.len() * 8);
+    let mut table = Vec::with_capacity(blocks.len() * 12);
     for b in blocks {
         table.extend_from_slice(&b.guest_start.to_le_bytes());
         table.extend_from_slice(&offsets[&b.guest_start].to_le_bytes());
+        table.extend_from_slice(&b.guest_len.to_le_bytes());
     }
     let table_off = obj.append_section_data(ro, &table, 8);
     let mut gname = elf.path.to_string_lossy().into_owned().into_bytes();

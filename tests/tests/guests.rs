@@ -66,6 +66,7 @@ guest_tests!(
     switch,
     sysv_ipc,
     terminal,
+    textsmc,
     threads,
     threadstress,
     tls,

@@ -29,6 +29,8 @@ pub struct Emitted {
     pub hot_bytes: usize,
     /// Fall-through jumps removed by the layout.
     pub elided: usize,
+    /// Of which left a block whose body is one `nop`.
+    pub nops: usize,
 }
 
 fn reloc64(
@@ -64,6 +66,7 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         sizes,
         hot_len,
         elided,
+        nops,
     } = crate::layout::layout(blocks);
     let host_bytes = text.len();
     // main: lea rcx, [rip + descriptor]; jmp rehost_aot_main
@@ -284,5 +287,6 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         host_bytes,
         hot_bytes: hot_len,
         elided,
+        nops,
     }
 }

@@ -34,6 +34,8 @@ pub struct Layout {
     pub hot_len: usize,
     /// Final jumps elided.
     pub elided: usize,
+    /// Blocks whose body is only the placeholder `nop`.
+    pub nops: usize,
 }
 
 /// Does block `b` end with a `jmp rel32` exit to `next`? (Its index in exits.)
@@ -54,6 +56,7 @@ pub fn layout(blocks: &[HostBlock]) -> Layout {
     let mut offsets = HashMap::with_capacity(blocks.len());
     let mut sizes = HashMap::with_capacity(blocks.len());
     let mut elide: Vec<Option<usize>> = Vec::with_capacity(blocks.len());
+    let mut nops = 0;
     for (k, b) in blocks.iter().enumerate() {
         let e = falls_into(b, blocks.get(k + 1).map(|n| n.guest_start));
         let len = b.body_len as usize - if e.is_some() { 5 } else { 0 };
@@ -61,6 +64,7 @@ pub fn layout(blocks: &[HostBlock]) -> Layout {
         text.extend_from_slice(&b.code[..len]);
         if len == 0 {
             text.push(NOP);
+            nops += 1;
         }
         sizes.insert(b.guest_start, len.max(1) as u32);
         elide.push(e);
@@ -93,6 +97,7 @@ pub fn layout(blocks: &[HostBlock]) -> Layout {
         sizes,
         hot_len,
         elided,
+        nops,
     }
 }
 
@@ -128,6 +133,7 @@ mod tests {
         let code: &[u8] = &[0xeb, 0x02, 0xcc, 0xcc, 0x40, 0xc3];
         let l = layout(&blocks(code, &[0x1000, 0x1004]));
         assert_eq!(l.elided, 1);
+        assert_eq!(l.nops, 1);
         assert_eq!(l.offsets[&0x1000], 0);
         assert_eq!(l.sizes[&0x1000], 1);
         assert_eq!(l.text[0], NOP);

@@ -93,6 +93,9 @@ pub fn is_translated_code(rip: u64) -> bool {
     if base != 0 && rip >= base && rip < base + CACHE_SIZE as u64 {
         return true;
     }
+    if crate::textpatch::is_stub(rip) {
+        return true;
+    }
     let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
     rip >= s.text && rip < s.text + s.len
 }

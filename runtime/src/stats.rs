@@ -88,7 +88,8 @@ pub fn report() {
     let diverted = crate::textpatch::diverted_count();
     if diverted != 0 {
         crate::log::line(&format!(
-            "stats: self-modifying code: {diverted} static blocks diverted to run-time translation, entered through their int3 {} times",
+            "stats: self-modifying code: {diverted} static blocks diverted to run-time translation ({} by a jump to a map lookup, the others by int3), int3 traps: {}",
+            crate::textpatch::JUMPS.load(Ordering::Relaxed),
             crate::textpatch::TRAPS.load(Ordering::Relaxed)
         ));
     }

@@ -23,6 +23,21 @@
 //! the guest state is live (r8-r11 are scratch), so nothing else needs
 //! saving.
 //!
+//! A trap costs microseconds, and static code that keeps calling a
+//! diverted block (a function patched once, called from a loop elsewhere)
+//! would pay it on every call. So where the block's first host instruction
+//! is at least 5 bytes long, the `int3` is then turned into a `jmp rel32`
+//! to a stub near `.text` that looks the guest EIP up in the map table
+//! (`mov r11d, eip` + the flag-free lookup, as an exit trampoline does),
+//! the way the kernel patches live code: `int3` first, every CPU
+//! serialised (`membarrier` SYNC_CORE), the four bytes after it, serialised
+//! again, then the `0xe9` over the `int3`. A thread can only stand at an
+//! instruction boundary of the old code at offset 0 (where it sees the
+//! `int3` or the jump) or at 5 or later, untouched, because the first
+//! instruction covers offsets 0..5. Without membarrier, without room for a
+//! stub within rel32 reach, or with a shorter first instruction, the `int3`
+//! stays.
+//!
 //! Invariants: host entries of static blocks are distinct (the layout gives
 //! every block a body of at least one byte), so a patched entry names one
 //! guest block; patching happens under the JIT lock, and fork holds it and
@@ -35,22 +50,50 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 const INT3: u8 = 0xcc;
+const JMP_REL32: u8 = 0xe9;
 const PAGE: u64 = 4096;
+/// Bytes per stub, and the stub area's size (allocated on first use).
+const STUB: usize = 32;
+const STUB_AREA: usize = 1 << 20;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: i64 = 32;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: i64 = 64;
 /// si_code of a trap raised by `int3` (the kernel's SI_KERNEL).
 const SI_KERNEL: i32 = 0x80;
 const TF: i64 = 0x100;
 
-/// Patched host entries -> guest EIP of their block.
-static PATCHED: Mutex<Option<HashMap<u64, u32>>> = Mutex::new(None);
+/// Patched host entries -> guest EIP of their block, and the stubs.
+static PATCHED: Mutex<Option<State>> = Mutex::new(None);
+
+#[derive(Default)]
+struct State {
+    patched: HashMap<u64, u32>,
+    /// Stub area (0 before its first use) and bytes of it used.
+    stubs: u64,
+    stubs_used: usize,
+    /// Did membarrier registration fail, or no stub area fit? (Then
+    /// entries stay `int3`.)
+    no_jumps: bool,
+}
 /// Host range holding patched entries (a cheap filter before the lock).
 static LO: AtomicU64 = AtomicU64::new(u64::MAX);
 static HI: AtomicU64 = AtomicU64::new(0);
-/// Blocks diverted, and traps taken at their entries (REHOST_STATS).
+/// The stub area's host range (for `jit::is_translated_code`).
+static STUB_LO: AtomicU64 = AtomicU64::new(0);
+static STUB_HI: AtomicU64 = AtomicU64::new(0);
+/// Blocks diverted, of which through a jump, and traps taken at their
+/// `int3`s (REHOST_STATS).
 pub static DIVERTED: AtomicU64 = AtomicU64::new(0);
+pub static JUMPS: AtomicU64 = AtomicU64::new(0);
 pub static TRAPS: AtomicU64 = AtomicU64::new(0);
 
-fn lock() -> std::sync::MutexGuard<'static, Option<HashMap<u64, u32>>> {
+fn lock() -> std::sync::MutexGuard<'static, Option<State>> {
     PATCHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Is `rip` in a stub (code that runs for translated code, so signals
+/// treat it as such)?
+pub fn is_stub(rip: u64) -> bool {
+    rip >= STUB_LO.load(Ordering::Acquire) && rip < STUB_HI.load(Ordering::Acquire)
 }
 
 /// Divert the static block whose host code starts at `host` (inside the
@@ -58,44 +101,186 @@ fn lock() -> std::sync::MutexGuard<'static, Option<HashMap<u64, u32>>> {
 /// lock held. Returns false if `.text` could not be written.
 pub fn divert(host: u64, guest: u32) -> bool {
     let mut g = lock();
-    let set = g.get_or_insert_with(HashMap::new);
-    if set.contains_key(&host) {
+    let st = g.get_or_insert_with(State::default);
+    if st.patched.contains_key(&host) {
         return true;
     }
     // Registered first: a thread may run into the int3 as soon as it is
     // written, and its handler waits for this lock.
-    set.insert(host, guest);
+    st.patched.insert(host, guest);
     LO.fetch_min(host, Ordering::Release);
     HI.fetch_max(host + 1, Ordering::Release);
-    if !write_byte(host, INT3) {
-        set.remove(&host);
+    let first_len = first_insn_len(host);
+    if !write_text(host, &[INT3]) {
+        st.patched.remove(&host);
         crate::log::line(&format!(
             "cannot write the output's .text at {host:#x}: static block {guest:#010x} keeps its old translation"
         ));
         return false;
     }
     DIVERTED.fetch_add(1, Ordering::Relaxed);
+    let jumped = first_len >= 5 && st.jump(host, guest);
     if crate::log::enabled(crate::log::JIT) {
+        let how = if jumped { "jmp" } else { "int3" };
         crate::log::line(&format!(
-            "smc: static block {guest:#010x} diverted (int3 at host {host:#x})"
+            "smc: static block {guest:#010x} diverted ({how} at host {host:#x})"
         ));
     }
     true
 }
 
-/// Store `byte` at `addr` in the output's read-only `.text`.
-fn write_byte(addr: u64, byte: u8) -> bool {
-    let page = (addr & !(PAGE - 1)) as *mut libc::c_void;
-    let rx = libc::PROT_READ | libc::PROT_EXEC;
-    // SAFETY: `addr` is the host entry of a static block, inside the
-    // executable's own text mapping (R-X, page-aligned segment). Adding
-    // PROT_WRITE keeps PROT_EXEC, so threads running other code on the page
-    // are unaffected; the one-byte store is atomic for threads executing it;
-    // the page is read-only again before the JIT lock is released.
+impl State {
+    /// Turn the `int3` at `host` into a `jmp rel32` to a new map-lookup
+    /// stub for `guest` (module comment). False if it stays an `int3`.
+    fn jump(&mut self, host: u64, guest: u32) -> bool {
+        if self.no_jumps {
+            return false;
+        }
+        if self.stubs == 0 {
+            self.stubs = match (register_sync_core(), alloc_stubs_near(host)) {
+                (true, Some(a)) => a,
+                _ => {
+                    self.no_jumps = true;
+                    return false;
+                }
+            };
+        }
+        let mut a = crate::translate::asm::Asm::new();
+        a.mov_ri(iced_x86::Register::R11D, guest);
+        a.lookup_r11();
+        if a.code.len() > STUB || self.stubs_used + STUB > STUB_AREA {
+            return false;
+        }
+        let stub = self.stubs + self.stubs_used as u64;
+        let Ok(rel) = i32::try_from(stub as i64 - (host as i64 + 5)) else {
+            return false;
+        };
+        // SAFETY: [stub, stub+STUB) is an unused slot of the stub area
+        // (RWX, ours): no thread executes it before the jump below exists.
+        unsafe { std::ptr::copy_nonoverlapping(a.code.as_ptr(), stub as *mut u8, a.code.len()) };
+        self.stubs_used += STUB;
+        // Every CPU sees the int3 before the bytes after it change, and
+        // those before the int3 turns into the jump.
+        if !sync_core() {
+            self.no_jumps = true;
+            return false;
+        }
+        if !write_text(host + 1, &rel.to_le_bytes()) {
+            return false;
+        }
+        sync_core();
+        if !write_text(host, &[JMP_REL32]) {
+            return false;
+        }
+        sync_core();
+        JUMPS.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+}
+
+/// Length of the host instruction at `host` (0 if it does not decode).
+fn first_insn_len(host: u64) -> usize {
+    let mut buf = [0u8; 15];
+    // SAFETY: `host` is a static block's entry in the output's .text; at
+    // least its body, its trampolines or `main` and the runtime's own code
+    // linked after it follow in the same readable text mapping.
+    unsafe { std::ptr::copy_nonoverlapping(host as *const u8, buf.as_mut_ptr(), buf.len()) };
+    let mut d = iced_x86::Decoder::new(64, &buf, iced_x86::DecoderOptions::NONE);
+    let i = d.decode();
+    if i.is_invalid() {
+        0
+    } else {
+        i.len()
+    }
+}
+
+/// Register for membarrier's SYNC_CORE (once per process; false where the
+/// kernel lacks it).
+fn register_sync_core() -> bool {
+    // SAFETY: a plain system call without pointers.
     unsafe {
-        if libc::mprotect(page, PAGE as usize, rx | libc::PROT_WRITE) == 0 {
-            std::ptr::write_volatile(addr as *mut u8, byte);
-            libc::mprotect(page, PAGE as usize, rx);
+        libc::syscall(
+            libc::SYS_membarrier,
+            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+            0,
+            0,
+        ) == 0
+    }
+}
+
+/// Serialise instruction fetch on every CPU running a thread of ours
+/// (registering again if needed: a forked child may not inherit the
+/// registration). False if the kernel refuses.
+fn sync_core() -> bool {
+    let sync = || {
+        // SAFETY: a plain system call without pointers.
+        unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+                0,
+                0,
+            ) == 0
+        }
+    };
+    sync() || (register_sync_core() && sync())
+}
+
+/// An RWX area for stubs, below `.text` within rel32 reach of `host` (and
+/// above the guest's 4 GiB).
+fn alloc_stubs_near(host: u64) -> Option<u64> {
+    const STEP: u64 = 16 << 20;
+    let base = host & !(STEP - 1);
+    for k in 1..64u64 {
+        let hint = base.checked_sub(k * STEP)?;
+        if hint < (1 << 32) {
+            return None;
+        }
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping;
+        // a kernel that ignores the flag may place it elsewhere (checked).
+        let p = unsafe {
+            libc::mmap(
+                hint as *mut libc::c_void,
+                STUB_AREA,
+                libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            continue;
+        }
+        if p as u64 != hint {
+            // SAFETY: unmapping the mapping just made.
+            unsafe { libc::munmap(p, STUB_AREA) };
+            continue;
+        }
+        STUB_LO.store(hint, Ordering::Release);
+        STUB_HI.store(hint + STUB_AREA as u64, Ordering::Release);
+        return Some(hint);
+    }
+    None
+}
+
+/// Store `bytes` at `addr` in the output's read-only `.text`.
+fn write_text(addr: u64, bytes: &[u8]) -> bool {
+    let first = addr & !(PAGE - 1);
+    let end = (addr + bytes.len() as u64 + PAGE - 1) & !(PAGE - 1);
+    let (page, len) = (first as *mut libc::c_void, (end - first) as usize);
+    let rx = libc::PROT_READ | libc::PROT_EXEC;
+    // SAFETY: [addr, addr+len) lies in a static block's first instruction,
+    // inside the executable's own text mapping (R-X). Adding PROT_WRITE
+    // keeps PROT_EXEC, so threads running other code on these pages are
+    // unaffected; a one-byte store is atomic for threads executing it (and
+    // longer ones are made only behind an int3, see `State::jump`); the
+    // pages are read-only again before the JIT lock is released.
+    unsafe {
+        if libc::mprotect(page, len, rx | libc::PROT_WRITE) == 0 {
+            for (k, &b) in bytes.iter().enumerate() {
+                std::ptr::write_volatile((addr as *mut u8).add(k), b);
+            }
+            libc::mprotect(page, len, rx);
             return true;
         }
     }
@@ -108,7 +293,7 @@ fn write_byte(addr: u64, byte: u8) -> bool {
         return false;
     };
     use std::os::unix::fs::FileExt;
-    f.write_at(&[byte], addr).is_ok_and(|n| n == 1)
+    f.write_at(bytes, addr).is_ok_and(|n| n == bytes.len())
 }
 
 /// The guest EIP of the diverted block whose entry is `host`, if any.
@@ -116,7 +301,7 @@ fn diverted_at(host: u64) -> Option<u32> {
     if host < LO.load(Ordering::Acquire) || host >= HI.load(Ordering::Acquire) {
         return None;
     }
-    lock().as_ref()?.get(&host).copied()
+    lock().as_ref()?.patched.get(&host).copied()
 }
 
 /// From the SIGTRAP handler, before anything else: if the trap is an `int3`

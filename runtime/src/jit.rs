@@ -182,6 +182,37 @@ impl CodeSource for GuestMemory {
     }
 }
 
+/// Guest memory as a code source that remembers what it read.
+#[derive(Default)]
+struct Recording {
+    reads: std::cell::RefCell<Vec<(u32, Vec<u8>)>>,
+}
+
+impl CodeSource for Recording {
+    fn read(&self, addr: u32, buf: &mut [u8]) -> usize {
+        let n = GuestMemory.read(addr, buf);
+        self.reads.borrow_mut().push((addr, buf[..n].to_vec()));
+        n
+    }
+}
+
+impl Recording {
+    /// The bytes of [start, start+len) as last read (the decoder reads an
+    /// instruction's bytes last in the window at its own address).
+    fn bytes(&self, start: u32, len: u32) -> Vec<u8> {
+        let mut out = vec![0u8; len as usize];
+        for (a, b) in self.reads.borrow().iter() {
+            for (k, &x) in b.iter().enumerate() {
+                let off = a.wrapping_add(k as u32).wrapping_sub(start) as usize;
+                if off < out.len() {
+                    out[off] = x;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Set up the code cache and register the static pass's blocks.
 pub fn init(static_blocks: &[StaticBlock]) {
     let trace = log::enabled(log::BLOCKS);
@@ -260,7 +291,27 @@ pub fn host_code_for(guest: u32) -> u64 {
         trace: jit.trace,
         exec_flag: false,
     };
-    let block = translate::translate_block(&GuestMemory, guest, &|_| false, opts);
+    // The guest bytes a translation is made from must be the ones its page
+    // protection (or volatile validation) guards: another thread may store
+    // to the page between the reads and the protection. So the bytes read
+    // are recorded, the pages protected, and the bytes compared again; on
+    // a difference the block is translated again, now under protection (a
+    // store faults and waits for this lock).
+    let mut retried = false;
+    let (block, used, volatile) = loop {
+        let src = Recording::default();
+        let block = translate::translate_block(&src, guest, &|_| false, opts);
+        let used = src.bytes(guest, block.guest_len);
+        let volatile = jit.code_pages.is_volatile(guest, block.guest_len);
+        if volatile || retried {
+            break (block, used, volatile);
+        }
+        jit.code_pages.protect(guest, block.guest_len);
+        if smc::guest_bytes(guest, block.guest_len) == used {
+            break (block, used, volatile);
+        }
+        retried = true;
+    };
     if log::enabled(log::JIT) {
         log::line(&format!(
             "jit {guest:#010x}: {} insns, {} guest bytes, {} host bytes",
@@ -290,9 +341,10 @@ pub fn host_code_for(guest: u32) -> u64 {
         stats::RUNTIME_ONLY.fetch_add(1, Ordering::Relaxed);
         jit.discovered.push(guest);
     }
-    if jit.code_pages.is_volatile(guest, block.guest_len) {
-        // Validated on every entry instead of being mapped or chained.
-        jit.code_pages.add_volatile(guest, block.guest_len, host);
+    if volatile {
+        // Validated on every entry (against the bytes it was made from)
+        // instead of being mapped or chained.
+        jit.code_pages.add_volatile(guest, used, host);
     } else {
         for e in &block.exits {
             let field = host as usize + e.rel32_at as usize;

@@ -78,9 +78,10 @@ impl CodePages {
         (guest_bytes(start, bytes.len() as u32) == *bytes).then_some(*host)
     }
 
-    pub fn add_volatile(&mut self, start: u32, len: u32, host: u64) {
-        self.volatile_blocks
-            .insert(start, (guest_bytes(start, len), host));
+    /// Record a volatile block made from `bytes` (the guest bytes at
+    /// `start` it was translated from).
+    pub fn add_volatile(&mut self, start: u32, bytes: Vec<u8>, host: u64) {
+        self.volatile_blocks.insert(start, (bytes, host));
     }
 
     /// Record a run-time block and write-protect its pages where the guest

@@ -18,6 +18,9 @@
  *   bytes.
  * - straddle starts in the last two bytes of a page; its immediate, on the
  *   next page, is patched with only that page made writable.
+ * - value_c and value_d (whose first instruction is short) are called in a
+ *   loop by a second thread while the main thread patches them the first
+ *   time.
  * value_b comes last: its page also holds the C code of every test.
  */
 #include <pthread.h>
@@ -55,6 +58,21 @@ __asm__(".text\n"
         "    ret\n"
         ".size straddle, .-straddle\n"
         ".p2align 12\n"
+        ".globl value_c\n"
+        ".type value_c, @function\n"
+        "value_c:\n"
+        "    movl $1, %eax\n"
+        "    ret\n"
+        ".size value_c, .-value_c\n"
+        ".globl value_d\n"
+        ".type value_d, @function\n"
+        "value_d:\n"
+        "    xorl %eax, %eax\n"
+        "    .byte 0x05\n" /* add eax, imm32 */
+        "    .long 1\n"
+        "    ret\n"
+        ".size value_d, .-value_d\n"
+        ".p2align 12\n"
         ".globl value_b\n"
         ".type value_b, @function\n"
         "value_b:\n"
@@ -66,6 +84,8 @@ int value_a(void);
 int value_b(void);
 int remapped(void);
 int straddle(void);
+int value_c(void);
+int value_d(void);
 
 #define PAGE 4096u
 #define RX (PROT_READ | PROT_EXEC)
@@ -211,6 +231,57 @@ static void threads(void)
     printf("race: calls %s, %d bad results\n", race_calls > 0 ? "made" : "none", race_bad);
 }
 
+/* ---- the first patch while another thread runs the code ---------------- */
+
+static volatile int running_cd, calls_cd, bad_cd;
+
+static void *worker_cd(void *arg)
+{
+    (void)arg;
+    int bad = 0, calls = 0;
+    while (running_cd) {
+        int c = value_c(), d = value_d();
+        if ((c != 1 && c != 2) || (d != 1 && d != 2))
+            bad++;
+        calls_cd = ++calls;
+    }
+    bad_cd = bad;
+    return NULL;
+}
+
+static void race_first_patch(void)
+{
+    pthread_t t;
+    running_cd = 1;
+    if (pthread_create(&t, NULL, worker_cd, NULL) != 0) {
+        puts("pthread_create failed");
+        exit(1);
+    }
+    while (calls_cd < 1000)
+        ;
+    protect(value_c, RWX); /* value_c and value_d share the page */
+    volatile uint8_t *c = (volatile uint8_t *)value_c + 1;
+    volatile uint8_t *d = (volatile uint8_t *)value_d + 3;
+    for (int flips = 0; flips < 200 || calls_cd < 3000; flips++) {
+        *c = (uint8_t)(2 - (flips & 1));
+        *d = (uint8_t)(2 - (flips & 1));
+        for (volatile int k = 0; k < 5000; k++)
+            ;
+    }
+    *c = 2;
+    *d = 2;
+    int seen = calls_cd;
+    while (calls_cd < seen + 1000)
+        ;
+    running_cd = 0;
+    pthread_join(t, NULL);
+    printf("first patch under a running thread: %d bad results; now %d %d\n", bad_cd,
+           value_c(), value_d());
+    set_imm(value_c, 1);
+    patch_imm((volatile uint8_t *)value_d + 2, 0x05, 1);
+    protect(value_c, RX);
+}
+
 /* ---- unmapped and remapped -------------------------------------------- */
 
 static void remap(int32_t imm, int prot)
@@ -261,6 +332,7 @@ int main(void)
 
     threads();
     report("after threads");
+    race_first_patch();
 
     printf("remapped: %d %d\n", sum_remapped(10), remapped());
     remap(200, RWX);

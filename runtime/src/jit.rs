@@ -77,6 +77,7 @@ pub struct StaticBlock {
 
 /// Register the output's `.text` range (ahead-of-time start-up).
 pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[StaticBlock]) {
+    crate::textpatch::set_text_end(text + len);
     let mut b: Vec<(u64, u32)> = blocks.iter().map(|s| (s.host, s.guest)).collect();
     b.sort_unstable();
     *STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner()) = StaticCode {

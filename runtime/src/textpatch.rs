@@ -77,6 +77,8 @@ struct State {
 /// Host range holding patched entries (a cheap filter before the lock).
 static LO: AtomicU64 = AtomicU64::new(u64::MAX);
 static HI: AtomicU64 = AtomicU64::new(0);
+/// End of the output's `.text` (bounds reads of host code).
+static TEXT_END: AtomicU64 = AtomicU64::new(0);
 /// The stub area's host range (for `jit::is_translated_code`).
 static STUB_LO: AtomicU64 = AtomicU64::new(0);
 static STUB_HI: AtomicU64 = AtomicU64::new(0);
@@ -88,6 +90,11 @@ pub static TRAPS: AtomicU64 = AtomicU64::new(0);
 
 fn lock() -> std::sync::MutexGuard<'static, Option<State>> {
     PATCHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Register the end of the output's `.text` (ahead-of-time start-up).
+pub fn set_text_end(end: u64) {
+    TEXT_END.store(end, Ordering::Release);
 }
 
 /// Is `rip` in a stub (code that runs for translated code, so signals
@@ -181,11 +188,14 @@ impl State {
 /// Length of the host instruction at `host` (0 if it does not decode).
 fn first_insn_len(host: u64) -> usize {
     let mut buf = [0u8; 15];
-    // SAFETY: `host` is a static block's entry in the output's .text; at
-    // least its body, its trampolines or `main` and the runtime's own code
-    // linked after it follow in the same readable text mapping.
-    unsafe { std::ptr::copy_nonoverlapping(host as *const u8, buf.as_mut_ptr(), buf.len()) };
-    let mut d = iced_x86::Decoder::new(64, &buf, iced_x86::DecoderOptions::NONE);
+    let n = TEXT_END
+        .load(Ordering::Acquire)
+        .saturating_sub(host)
+        .min(15) as usize;
+    // SAFETY: `host` is a static block's entry in the output's .text, which
+    // is readable up to TEXT_END.
+    unsafe { std::ptr::copy_nonoverlapping(host as *const u8, buf.as_mut_ptr(), n) };
+    let mut d = iced_x86::Decoder::new(64, &buf[..n], iced_x86::DecoderOptions::NONE);
     let i = d.decode();
     if i.is_invalid() {
         0

@@ -239,3 +239,45 @@ extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
         libc::raise(libc::SIGSEGV);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(list: &[(u32, u32)]) -> (BTreeMap<u32, (u64, u32)>, u32) {
+        let map = list
+            .iter()
+            .map(|&(g, n)| (g, (0x1000_0000_0000 + g as u64, n)))
+            .collect();
+        let span = list.iter().map(|&(_, n)| n).max().unwrap_or(1);
+        (map, span)
+    }
+
+    fn starts(v: Vec<(u32, u64)>) -> Vec<u32> {
+        v.into_iter().map(|(g, _)| g).collect()
+    }
+
+    #[test]
+    fn static_blocks_overlapping_a_page() {
+        // One ending right at the page, one running into it, one inside,
+        // one starting on the next page.
+        let (b, span) = blocks(&[(0x1ff0, 0x10), (0x1ffe, 7), (0x2800, 3), (0x3000, 5)]);
+        assert_eq!(
+            starts(static_in_range(&b, span, 0x2345, 1)),
+            [0x1ffe, 0x2800]
+        );
+        // A range is rounded out to whole pages.
+        assert_eq!(
+            starts(static_in_range(&b, span, 0x2fff, 2)),
+            [0x1ffe, 0x2800, 0x3000]
+        );
+        assert!(static_in_range(&b, span, 0x5000, 0x1000).is_empty());
+    }
+
+    #[test]
+    fn empty_blocks_and_the_bottom_of_the_address_space() {
+        let (b, span) = blocks(&[(0, 0), (0x0fff, 2)]);
+        assert_eq!(starts(static_in_range(&b, span, 0, 1)), [0, 0x0fff]);
+        assert_eq!(starts(static_in_range(&b, span, 0x1000, 1)), [0x0fff]);
+    }
+}

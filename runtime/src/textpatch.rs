@@ -1,4 +1,5 @@
-//! Diverting invalidated ahead-of-time blocks: one `int3` at the host entry.
+//! Diverting invalidated ahead-of-time blocks: an `int3` at the host entry,
+//! turned into a `jmp` to a map lookup where it fits.
 //!
 //! The static pass binds direct exits between static blocks inside the
 //! output's `.text` (`jmp rel32` / `jcc rel32` from one block straight into

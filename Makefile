@@ -28,7 +28,7 @@ G := build/guests
 GUEST_C := $(wildcard tests/guests/*.c)
 GUEST_CXX := $(wildcard tests/guests/*.cpp)
 GUEST_NAMES := $(sort $(basename $(notdir $(GUEST_C) $(GUEST_CXX))))
-PIE_GUESTS := qsort switch except tls setjmp fptable cgoto rodata_switch jit
+PIE_GUESTS := qsort switch except tls setjmp fptable cgoto rodata_switch jit textsmc
 STRIP_GUESTS := qsort switch except printf fptable cgoto rodata_switch jit
 DYN_GUESTS := args printf qsort strings malloc except tls setjmp fork exec
 
@@ -38,6 +38,7 @@ GFLAGS_threads := -pthread
 GFLAGS_forkthreads := -pthread
 GFLAGS_jit := -z execstack
 GFLAGS_signals_fp := -msse2
+GFLAGS_textsmc := -pthread
 
 GUEST_BINS := $(foreach n,$(GUEST_NAMES),$(G)/$(n)-O0 $(G)/$(n)-O2) \
 	$(foreach n,$(PIE_GUESTS),$(G)/$(n)-pie-O0 $(G)/$(n)-pie-O2) \

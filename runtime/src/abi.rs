@@ -253,8 +253,9 @@ pub struct AotDescriptor {
     pub segments: *const RawSegment,
     pub image: *const u8,
     pub image_len: u64,
-    /// `nblocks` pairs (guest address, offset of host code from `text`).
-    pub blocks: *const [u32; 2],
+    /// `nblocks` triples (guest address, offset of host code from `text`,
+    /// guest bytes covered).
+    pub blocks: *const [u32; 3],
     pub nblocks: u64,
     pub text: *const u8,
     pub text_len: u64,
@@ -269,5 +270,5 @@ pub struct AotDescriptor {
 }
 
 pub const AOT_MAGIC: u64 = 0x5453_4f48_4552_0001; // "\x01\0REHOST" little-endian-ish
-pub const AOT_VERSION: u64 = 2;
+pub const AOT_VERSION: u64 = 3;
 pub const AOT_DESCRIPTOR_SIZE: usize = std::mem::size_of::<AotDescriptor>();

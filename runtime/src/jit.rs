@@ -2,16 +2,18 @@
 //! the static pass missed, and chaining of direct exits.
 //!
 //! Invariants: blocks are translated by the shared lowering
-//! (`crate::translate`), so run-time and ahead-of-time code agree; the output's
-//! `.text` is never written (DESIGN.md invariant 3): only exits of blocks in
-//! this cache are patched. A direct exit whose target is not yet translated
+//! (`crate::translate`), so run-time and ahead-of-time code agree; the
+//! output's `.text` stays read-only (DESIGN.md invariant 3): only exits of
+//! blocks in this cache are patched, and the one write into `.text` is the
+//! `int3` that diverts an invalidated static block (`textpatch`), made with
+//! the page writable for that store only. A direct exit whose target is not yet translated
 //! is remembered and patched when the target appears (chaining), unless
 //! block tracing is on (every entry must reach the trace call).
 
 use crate::smc::{self, CodePages};
 use crate::translate::{self, CodeSource, Options};
 use crate::{dispatch, log, stats};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
@@ -24,8 +26,13 @@ struct Jit {
     waiting: HashMap<u32, Vec<usize>>,
     /// Guest block starts the static pass translated.
     static_starts: BTreeSet<u32>,
-    /// Chained exits into each run-time block: (rel32 field, rel32 to its
-    /// trampoline), so invalidation can unlink them.
+    /// Static blocks: guest start -> (host entry, guest bytes covered).
+    static_blocks: BTreeMap<u32, (u64, u32)>,
+    /// Most guest bytes a static block covers (how far before a changed
+    /// page a block overlapping it can start).
+    static_span: u32,
+    /// Chained exits into each block (run-time or static): (rel32 field,
+    /// rel32 to its trampoline), so invalidation can unlink them.
     incoming: HashMap<u32, Vec<(usize, i32)>>,
     /// Pages holding translated code (self-modifying code).
     code_pages: CodePages,
@@ -35,7 +42,7 @@ struct Jit {
     /// discovery order (REHOST_PROFILE).
     discovered: Vec<u32>,
     /// Run-time blocks by host address: (code length, host-to-guest map).
-    pc_maps: std::collections::BTreeMap<u64, (u32, Vec<(u32, u32)>)>,
+    pc_maps: BTreeMap<u64, (u32, Vec<(u32, u32)>)>,
 }
 
 /// Where translated code lives, for the signal handlers (set once at start).
@@ -58,9 +65,20 @@ struct StaticCode {
     exec_flag: bool,
 }
 
+/// One block of the static pass, as the translated executable lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct StaticBlock {
+    pub guest: u32,
+    /// Host address of its code in the output's `.text`.
+    pub host: u64,
+    /// Guest bytes it covers from `guest`.
+    pub guest_len: u32,
+}
+
 /// Register the output's `.text` range (ahead-of-time start-up).
-pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[(u32, u64)]) {
-    let mut b: Vec<(u64, u32)> = blocks.iter().map(|&(g, h)| (h, g)).collect();
+pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[StaticBlock]) {
+    crate::textpatch::set_text_end(text + len);
+    let mut b: Vec<(u64, u32)> = blocks.iter().map(|s| (s.host, s.guest)).collect();
     b.sort_unstable();
     *STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner()) = StaticCode {
         text,
@@ -74,6 +92,9 @@ pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[(u32, u64
 pub fn is_translated_code(rip: u64) -> bool {
     let base = CACHE_BASE.load(Ordering::Relaxed);
     if base != 0 && rip >= base && rip < base + CACHE_SIZE as u64 {
+        return true;
+    }
+    if crate::textpatch::is_stub(rip) {
         return true;
     }
     let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
@@ -171,9 +192,39 @@ impl CodeSource for GuestMemory {
     }
 }
 
-/// Set up the code cache and register the static pass's blocks
-/// (`blocks`: guest address, host address).
-pub fn init(static_blocks: &[(u32, u64)]) {
+/// Guest memory as a code source that remembers what it read.
+#[derive(Default)]
+struct Recording {
+    reads: std::cell::RefCell<Vec<(u32, Vec<u8>)>>,
+}
+
+impl CodeSource for Recording {
+    fn read(&self, addr: u32, buf: &mut [u8]) -> usize {
+        let n = GuestMemory.read(addr, buf);
+        self.reads.borrow_mut().push((addr, buf[..n].to_vec()));
+        n
+    }
+}
+
+impl Recording {
+    /// The bytes of [start, start+len) as last read (the decoder reads an
+    /// instruction's bytes last in the window at its own address).
+    fn bytes(&self, start: u32, len: u32) -> Vec<u8> {
+        let mut out = vec![0u8; len as usize];
+        for (a, b) in self.reads.borrow().iter() {
+            for (k, &x) in b.iter().enumerate() {
+                let off = a.wrapping_add(k as u32).wrapping_sub(start) as usize;
+                if off < out.len() {
+                    out[off] = x;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Set up the code cache and register the static pass's blocks.
+pub fn init(static_blocks: &[StaticBlock]) {
     let trace = log::enabled(log::BLOCKS);
     // SAFETY: a fresh private mapping placed by the kernel (above 4 GiB,
     // the low range being reserved); RWX because exits are patched in place.
@@ -193,13 +244,18 @@ pub fn init(static_blocks: &[(u32, u64)]) {
     CACHE_BASE.store(base as u64, Ordering::Relaxed);
     crate::signal::install_fault_handlers();
     let mut static_starts = BTreeSet::new();
+    let mut by_guest = BTreeMap::new();
+    let mut static_span = 1;
     let mut code_pages = CodePages::default();
-    for &(g, h) in static_blocks {
-        static_starts.insert(g);
+    for b in static_blocks {
+        static_starts.insert(b.guest);
+        by_guest.insert(b.guest, (b.host, b.guest_len));
+        static_span = static_span.max(b.guest_len);
         if !trace {
-            dispatch::insert(g, h);
+            dispatch::insert(b.guest, b.host);
         }
-        code_pages.protect(g, 1);
+        // Every page it covers: a block may run on into the next page.
+        code_pages.protect(b.guest, b.guest_len);
     }
     crate::memory::set_change_hook(invalidate_range);
     smc::install_handler();
@@ -208,12 +264,14 @@ pub fn init(static_blocks: &[(u32, u64)]) {
         used: 0,
         waiting: HashMap::new(),
         static_starts,
+        static_blocks: by_guest,
+        static_span,
         incoming: HashMap::new(),
         code_pages,
         trace,
         translated: 0,
         discovered: Vec::new(),
-        pc_maps: std::collections::BTreeMap::new(),
+        pc_maps: BTreeMap::new(),
     });
 }
 
@@ -243,7 +301,27 @@ pub fn host_code_for(guest: u32) -> u64 {
         trace: jit.trace,
         exec_flag: false,
     };
-    let block = translate::translate_block(&GuestMemory, guest, &|_| false, opts);
+    // The guest bytes a translation is made from must be the ones its page
+    // protection (or volatile validation) guards: another thread may store
+    // to the page between the reads and the protection. So the bytes read
+    // are recorded, the pages protected, and the bytes compared again; on
+    // a difference the block is translated again, now under protection (a
+    // store faults and waits for this lock).
+    let mut retried = false;
+    let (block, used, volatile) = loop {
+        let src = Recording::default();
+        let block = translate::translate_block(&src, guest, &|_| false, opts);
+        let used = src.bytes(guest, block.guest_len);
+        let volatile = jit.code_pages.is_volatile(guest, block.guest_len);
+        if volatile || retried {
+            break (block, used, volatile);
+        }
+        jit.code_pages.protect(guest, block.guest_len);
+        if smc::guest_bytes(guest, block.guest_len) == used {
+            break (block, used, volatile);
+        }
+        retried = true;
+    };
     if log::enabled(log::JIT) {
         log::line(&format!(
             "jit {guest:#010x}: {} insns, {} guest bytes, {} host bytes",
@@ -273,9 +351,10 @@ pub fn host_code_for(guest: u32) -> u64 {
         stats::RUNTIME_ONLY.fetch_add(1, Ordering::Relaxed);
         jit.discovered.push(guest);
     }
-    if jit.code_pages.is_volatile(guest, block.guest_len) {
-        // Validated on every entry instead of being mapped or chained.
-        jit.code_pages.add_volatile(guest, block.guest_len, host);
+    if volatile {
+        // Validated on every entry (against the bytes it was made from)
+        // instead of being mapped or chained.
+        jit.code_pages.add_volatile(guest, used, host);
     } else {
         for e in &block.exits {
             let field = host as usize + e.rel32_at as usize;
@@ -303,24 +382,35 @@ impl Jit {
     fn link(&mut self, field: usize, target: u32, host: u64) {
         // SAFETY: `field` is a rel32 slot of a block in the cache.
         let old = unsafe { std::ptr::read_unaligned(field as *const i32) };
-        if patch(field, host) && !self.static_starts.contains(&target) {
+        if patch(field, host) {
             self.incoming.entry(target).or_default().push((field, old));
         }
     }
 
     /// Drop every translation of guest code in [start, start+len).
+    /// Static blocks there lose their map entries, chained exits into them
+    /// are unlinked, and their host entries are diverted to the runtime
+    /// (`textpatch`), which the direct jumps bound between static blocks
+    /// then reach.
     fn invalidate(&mut self, start: u32, len: u32, fault: bool) {
         for g in self.code_pages.take_range(start, len, fault) {
             dispatch::remove(g);
-            for (field, old) in self.incoming.remove(&g).unwrap_or_default() {
-                // SAFETY: restoring a rel32 slot of a cached block to the
-                // value it had before chaining (its own trampoline).
-                unsafe { std::ptr::write_unaligned(field as *mut i32, old) };
-                self.waiting.entry(g).or_default().push(field);
-            }
+            self.unlink(g);
         }
-        for g in smc::static_in_range(&self.static_starts, start, len) {
+        for (g, h) in smc::static_in_range(&self.static_blocks, self.static_span, start, len) {
             dispatch::remove(g);
+            self.unlink(g);
+            crate::textpatch::divert(h, g);
+        }
+    }
+
+    /// Point the chained exits into `g` back at their trampolines.
+    fn unlink(&mut self, g: u32) {
+        for (field, old) in self.incoming.remove(&g).unwrap_or_default() {
+            // SAFETY: restoring a rel32 slot of a cached block to the
+            // value it had before chaining (its own trampoline).
+            unsafe { std::ptr::write_unaligned(field as *mut i32, old) };
+            self.waiting.entry(g).or_default().push(field);
         }
     }
 }
@@ -380,5 +470,5 @@ pub fn discovered() -> Vec<u32> {
 /// lock held by another thread; each process releases its own copy).
 pub fn with_lock_held<R>(f: impl FnOnce() -> R) -> R {
     let _g = JIT.lock().unwrap_or_else(|e| e.into_inner());
-    f()
+    crate::textpatch::with_lock_held(f)
 }

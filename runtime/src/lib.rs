@@ -14,6 +14,7 @@
 //! - `dispatch`: the emulation manager and the map table
 //! - `jit`: the run-time code cache and chaining
 //! - `smc`: self-modifying code: code pages, write protection, invalidation
+//! - `textpatch`: invalidated static blocks diverted by an `int3` at their entry
 //! - `stubs`: hand-written entry/exit code between guest and host
 //! - `emulate`: instructions the runtime carries out itself
 //! - `signal`: delivery of guest signals (frames, sigreturn)
@@ -38,6 +39,7 @@ pub mod start;
 pub mod stats;
 pub mod stubs;
 pub mod syscall;
+pub mod textpatch;
 pub mod thread;
 pub mod translate;
 

@@ -145,6 +145,12 @@ pub fn install_fault_handlers() {
 }
 
 extern "C" fn fault_entry(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) {
+    // An int3 the runtime wrote over an invalidated static block's entry
+    // (before the stepping check: such a trap is never a single step).
+    // SAFETY: the kernel's handler arguments.
+    if sig == libc::SIGTRAP && unsafe { crate::textpatch::on_trap(info, uctx) } {
+        return;
+    }
     // A single-step trap (TRAP_TRACE) in or right after translated code is
     // ours: guest code never runs with TF set by the guest (popf of TF is
     // not supported).
@@ -601,6 +607,12 @@ unsafe fn host_fpu_image<'a>(uc: *mut libc::ucontext_t) -> &'a mut [u8] {
 /// Set while translated code is single-stepped to a guest instruction
 /// boundary to deliver a queued signal there.
 static STEPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Stop single-stepping (the stepped thread entered the runtime, which
+/// delivers the queued signal itself).
+pub(crate) fn stop_stepping() {
+    STEPPING.store(false, Ordering::Relaxed);
+}
 
 /// An asynchronous signal interrupted translated code: deliver it right
 /// there if the host PC is a guest instruction boundary; otherwise

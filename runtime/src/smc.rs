@@ -19,11 +19,11 @@
 //! Ahead-of-time blocks on a changed page lose their map entries too, so
 //! indirect jumps, returns and run-time translations reach fresh code; the
 //! direct jumps bound between static blocks at translation time cannot be
-//! unlinked (the output's `.text` stays read-only), which is the one case
-//! not covered: hot-patching a static binary's own text while direct
-//! jumps keep running into it.
+//! unlinked, so `jit` also diverts each such block's host entry to the
+//! runtime with an `int3` (`textpatch`): a bound jump into it then reaches
+//! the translation of the new guest bytes.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const PAGE: u32 = 4096;
 /// Invalidations of one page after which it becomes volatile.
@@ -78,9 +78,10 @@ impl CodePages {
         (guest_bytes(start, bytes.len() as u32) == *bytes).then_some(*host)
     }
 
-    pub fn add_volatile(&mut self, start: u32, len: u32, host: u64) {
-        self.volatile_blocks
-            .insert(start, (guest_bytes(start, len), host));
+    /// Record a volatile block made from `bytes` (the guest bytes at
+    /// `start` it was translated from).
+    pub fn add_volatile(&mut self, start: u32, bytes: Vec<u8>, host: u64) {
+        self.volatile_blocks.insert(start, (bytes, host));
     }
 
     /// Record a run-time block and write-protect its pages where the guest
@@ -153,14 +154,23 @@ impl CodePages {
     }
 }
 
-/// Static block starts in [start, start+len), pages rounded.
-pub fn static_in_range(starts: &BTreeSet<u32>, start: u32, len: u32) -> Vec<u32> {
+/// Static blocks with guest bytes in [start, start+len), pages rounded:
+/// (guest start, host entry). `blocks` maps a guest start to (host entry,
+/// guest length); no block is longer than `span`, so a block overlapping
+/// the range starts at most `span` bytes before it.
+pub fn static_in_range(
+    blocks: &BTreeMap<u32, (u64, u32)>,
+    span: u32,
+    start: u32,
+    len: u32,
+) -> Vec<(u32, u64)> {
     let lo = start & !(PAGE - 1);
     let hi = (start as u64 + len as u64 + PAGE as u64 - 1) & !(PAGE as u64 - 1);
-    starts
-        .range(lo..)
-        .take_while(|&&s| (s as u64) < hi)
-        .copied()
+    blocks
+        .range(lo.saturating_sub(span)..)
+        .take_while(|(&s, _)| (s as u64) < hi)
+        .filter(|(&s, &(_, n))| s as u64 + n.max(1) as u64 > lo as u64)
+        .map(|(&s, &(h, _))| (s, h))
         .collect()
 }
 
@@ -227,5 +237,47 @@ extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_
     unsafe {
         libc::signal(libc::SIGSEGV, libc::SIG_DFL);
         libc::raise(libc::SIGSEGV);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(list: &[(u32, u32)]) -> (BTreeMap<u32, (u64, u32)>, u32) {
+        let map = list
+            .iter()
+            .map(|&(g, n)| (g, (0x1000_0000_0000 + g as u64, n)))
+            .collect();
+        let span = list.iter().map(|&(_, n)| n).max().unwrap_or(1);
+        (map, span)
+    }
+
+    fn starts(v: Vec<(u32, u64)>) -> Vec<u32> {
+        v.into_iter().map(|(g, _)| g).collect()
+    }
+
+    #[test]
+    fn static_blocks_overlapping_a_page() {
+        // One ending right at the page, one running into it, one inside,
+        // one starting on the next page.
+        let (b, span) = blocks(&[(0x1ff0, 0x10), (0x1ffe, 7), (0x2800, 3), (0x3000, 5)]);
+        assert_eq!(
+            starts(static_in_range(&b, span, 0x2345, 1)),
+            [0x1ffe, 0x2800]
+        );
+        // A range is rounded out to whole pages.
+        assert_eq!(
+            starts(static_in_range(&b, span, 0x2fff, 2)),
+            [0x1ffe, 0x2800, 0x3000]
+        );
+        assert!(static_in_range(&b, span, 0x5000, 0x1000).is_empty());
+    }
+
+    #[test]
+    fn empty_blocks_and_the_bottom_of_the_address_space() {
+        let (b, span) = blocks(&[(0, 0), (0x0fff, 2)]);
+        assert_eq!(starts(static_in_range(&b, span, 0, 1)), [0, 0x0fff]);
+        assert_eq!(starts(static_in_range(&b, span, 0x1000, 1)), [0x0fff]);
     }
 }

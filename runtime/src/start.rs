@@ -9,14 +9,14 @@ use crate::loader::{self, GuestImage, Segment};
 use crate::{dispatch, elfload, interp, jit, log, memory, stubs, syscall};
 use std::ffi::CStr;
 
-/// Run a guest program: `static_blocks` are (guest, host) pairs from the
-/// static pass (empty for `rehost run`).
+/// Run a guest program: `static_blocks` are the static pass's blocks
+/// (empty for `rehost run`).
 pub fn run(
     img: &GuestImage,
     exe_path: &str,
     args: &[Vec<u8>],
     envs: &[Vec<u8>],
-    static_blocks: &[(u32, u64)],
+    static_blocks: &[jit::StaticBlock],
 ) -> ! {
     log::init_from_env();
     if let Err(e) = memory::reserve_guest_space() {
@@ -104,9 +104,13 @@ pub unsafe extern "C" fn rehost_aot_main(
         segments,
         brk: d.brk,
     };
-    let blocks: Vec<(u32, u64)> = std::slice::from_raw_parts(d.blocks, d.nblocks as usize)
+    let blocks: Vec<jit::StaticBlock> = std::slice::from_raw_parts(d.blocks, d.nblocks as usize)
         .iter()
-        .map(|&[g, off]| (g, d.text as u64 + off as u64))
+        .map(|&[guest, off, guest_len]| jit::StaticBlock {
+            guest,
+            host: d.text as u64 + off as u64,
+            guest_len,
+        })
         .collect();
     crate::stats::set_static_flags(d.executed, d.nblocks as usize);
     jit::set_static_code(d.text as u64, d.text_len, !d.executed.is_null(), &blocks);

@@ -85,4 +85,12 @@ pub fn report() {
         TRANSLATE_NS.load(Ordering::Relaxed) as f64 / 1e6,
         CHAINED.load(Ordering::Relaxed)
     ));
+    let diverted = crate::textpatch::diverted_count();
+    if diverted != 0 {
+        crate::log::line(&format!(
+            "stats: self-modifying code: {diverted} static blocks diverted to run-time translation ({} by a jump to a map lookup, the others by int3), int3 traps: {}",
+            crate::textpatch::JUMPS.load(Ordering::Relaxed),
+            crate::textpatch::TRAPS.load(Ordering::Relaxed)
+        ));
+    }
 }

@@ -72,6 +72,7 @@ guest_tests!(
     switch,
     sysv_ipc,
     terminal,
+    textsmc,
     threads,
     threadstress,
     tls,

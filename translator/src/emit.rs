@@ -29,6 +29,8 @@ pub struct Emitted {
     pub hot_bytes: usize,
     /// Fall-through jumps removed by the layout.
     pub elided: usize,
+    /// Of which left a block whose body is one `nop`.
+    pub nops: usize,
 }
 
 fn reloc64(
@@ -64,6 +66,7 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         sizes,
         hot_len,
         elided,
+        nops,
     } = crate::layout::layout(blocks);
     let host_bytes = text.len();
     // main: lea rcx, [rip + descriptor]; jmp rehost_aot_main
@@ -135,10 +138,11 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
     }
     let image_off = obj.append_section_data(ro, &image, 16);
     let segs_off = obj.append_section_data(ro, &segs, 8);
-    let mut table = Vec::with_capacity(blocks.len() * 8);
+    let mut table = Vec::with_capacity(blocks.len() * 12);
     for b in blocks {
         table.extend_from_slice(&b.guest_start.to_le_bytes());
         table.extend_from_slice(&offsets[&b.guest_start].to_le_bytes());
+        table.extend_from_slice(&b.guest_len.to_le_bytes());
     }
     let table_off = obj.append_section_data(ro, &table, 8);
     let mut gname = elf.path.to_string_lossy().into_owned().into_bytes();
@@ -283,5 +287,6 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         host_bytes,
         hot_bytes: hot_len,
         elided,
+        nops,
     }
 }

@@ -7,9 +7,22 @@
 //! Invariant: every exit of every block lands either on a static block's
 //! first byte or on that exit's own trampoline; trampolines and bodies are
 //! position-independent apart from the exits rewritten here (translate::asm).
+//!
+//! Invariant: every block keeps a body of at least one byte, so no two
+//! blocks share a host entry. A block that was only a jump to the next body
+//! (a guest `jmp` over padding, say) would otherwise vanish and share its
+//! entry with the next block; the runtime diverts an invalidated static
+//! block by writing `int3` at its entry (runtime `textpatch`), which must
+//! name one guest block. Such a block keeps a one-byte `nop` instead: cheaper
+//! on the fall-through path than keeping its `jmp`, and it needs no
+//! relocation or metadata (the runtime maps the nop back to the guest `jmp`
+//! like any first byte of a block).
 
 use rehost_runtime::translate::HostBlock;
 use std::collections::HashMap;
+
+/// The body of a block whose only instruction was an elided jump.
+const NOP: u8 = 0x90;
 
 pub struct Layout {
     pub text: Vec<u8>,
@@ -21,6 +34,8 @@ pub struct Layout {
     pub hot_len: usize,
     /// Final jumps elided.
     pub elided: usize,
+    /// Blocks whose body is only the placeholder `nop`.
+    pub nops: usize,
 }
 
 /// Does block `b` end with a `jmp rel32` exit to `next`? (Its index in exits.)
@@ -41,12 +56,17 @@ pub fn layout(blocks: &[HostBlock]) -> Layout {
     let mut offsets = HashMap::with_capacity(blocks.len());
     let mut sizes = HashMap::with_capacity(blocks.len());
     let mut elide: Vec<Option<usize>> = Vec::with_capacity(blocks.len());
+    let mut nops = 0;
     for (k, b) in blocks.iter().enumerate() {
         let e = falls_into(b, blocks.get(k + 1).map(|n| n.guest_start));
         let len = b.body_len as usize - if e.is_some() { 5 } else { 0 };
         offsets.insert(b.guest_start, text.len() as u32);
-        sizes.insert(b.guest_start, len as u32);
         text.extend_from_slice(&b.code[..len]);
+        if len == 0 {
+            text.push(NOP);
+            nops += 1;
+        }
+        sizes.insert(b.guest_start, len.max(1) as u32);
         elide.push(e);
     }
     let hot_len = text.len();
@@ -77,5 +97,57 @@ pub fn layout(blocks: &[HostBlock]) -> Layout {
         sizes,
         hot_len,
         elided,
+        nops,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rehost_runtime::translate::{translate_block, CodeSource, Options};
+
+    /// Guest code at 0x1000.
+    struct Bytes(&'static [u8]);
+
+    impl CodeSource for Bytes {
+        fn read(&self, addr: u32, buf: &mut [u8]) -> usize {
+            let off = addr.wrapping_sub(0x1000) as usize;
+            let src = self.0.get(off..).unwrap_or(&[]);
+            let n = src.len().min(buf.len());
+            buf[..n].copy_from_slice(&src[..n]);
+            n
+        }
+    }
+
+    fn blocks(code: &'static [u8], starts: &[u32]) -> Vec<HostBlock> {
+        let stop = |a: u32| starts.contains(&a);
+        starts
+            .iter()
+            .map(|&s| translate_block(&Bytes(code), s, &stop, Options::default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_jump_to_the_next_body_keeps_a_distinct_entry() {
+        // 0x1000: jmp 0x1004 (over two padding bytes); 0x1004: inc eax; ret
+        let code: &[u8] = &[0xeb, 0x02, 0xcc, 0xcc, 0x40, 0xc3];
+        let l = layout(&blocks(code, &[0x1000, 0x1004]));
+        assert_eq!(l.elided, 1);
+        assert_eq!(l.nops, 1);
+        assert_eq!(l.offsets[&0x1000], 0);
+        assert_eq!(l.sizes[&0x1000], 1);
+        assert_eq!(l.text[0], NOP);
+        assert_eq!(l.offsets[&0x1004], 1);
+    }
+
+    #[test]
+    fn a_fall_through_into_the_next_block_is_elided() {
+        // 0x1000: inc eax (split: 0x1001 is a block start); 0x1001: ret
+        let code: &[u8] = &[0x40, 0xc3];
+        let b = blocks(code, &[0x1000, 0x1001]);
+        let l = layout(&b);
+        assert_eq!(l.elided, 1);
+        assert_eq!(l.sizes[&0x1000], b[0].body_len - 5);
+        assert_eq!(l.offsets[&0x1001], b[0].body_len - 5);
     }
 }

@@ -237,10 +237,11 @@ fn translate(
     link::link(&emitted.bytes, out, sysroot)?;
     if verbose() {
         eprintln!(
-            "rehost: layout: {} bytes of block bodies, {} of exit trampolines, {} fall-through jumps elided",
+            "rehost: layout: {} bytes of block bodies, {} of exit trampolines, {} fall-through jumps elided ({} left a one-byte nop body)",
             emitted.hot_bytes,
             emitted.host_bytes - emitted.hot_bytes,
-            emitted.elided
+            emitted.elided,
+            emitted.nops
         );
     }
     eprintln!(

@@ -156,7 +156,7 @@ extern "C" fn fault_entry(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc:
     // not supported).
     // SAFETY: the kernel's siginfo.
     let trace = sig == libc::SIGTRAP && unsafe { (*info).si_code } == 2;
-    if sig == libc::SIGTRAP && (STEPPING.load(Ordering::Relaxed) || trace) {
+    if sig == libc::SIGTRAP && (stepping() || trace) {
         // SAFETY: a host handler's own ucontext.
         unsafe { deliver_or_step(uctx as *mut libc::ucontext_t) };
         return;
@@ -235,7 +235,7 @@ fn kick(uctx: *mut libc::c_void) {
 pub fn step_into_guest(ctx: &mut Context) {
     ctx.map_l1 = crate::dispatch::kick_l1();
     ctx.eflags |= TF as u64;
-    STEPPING.store(true, Ordering::Relaxed);
+    set_stepping(true);
 }
 
 /// Run `f` with this thread's pending word (for `syscall::safe`).
@@ -604,14 +604,26 @@ unsafe fn host_fpu_image<'a>(uc: *mut libc::ucontext_t) -> &'a mut [u8] {
     std::slice::from_raw_parts_mut(p, len)
 }
 
-/// Set while translated code is single-stepped to a guest instruction
-/// boundary to deliver a queued signal there.
-static STEPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+thread_local! {
+    /// Set while this thread's translated code is single-stepped to a
+    /// guest instruction boundary to deliver a queued signal there. Per
+    /// thread: the trap flag is a thread's own, and another thread's guest
+    /// `int3` must not be taken for this thread's step.
+    static STEPPING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn stepping() -> bool {
+    STEPPING.with(|c| c.get())
+}
+
+fn set_stepping(v: bool) {
+    STEPPING.with(|c| c.set(v));
+}
 
 /// Stop single-stepping (the stepped thread entered the runtime, which
 /// delivers the queued signal itself).
 pub(crate) fn stop_stepping() {
-    STEPPING.store(false, Ordering::Relaxed);
+    set_stepping(false);
 }
 
 /// An asynchronous signal interrupted translated code: deliver it right
@@ -630,7 +642,7 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
         // on into translated code and deliver at its first boundary.
         g[libc::REG_EFL as usize] |= TF as i64;
         g[libc::REG_R14 as usize] = crate::dispatch::kick_l1() as i64;
-        STEPPING.store(true, Ordering::Relaxed);
+        set_stepping(true);
         return;
     }
     if !crate::jit::is_translated_code(rip) {
@@ -638,7 +650,7 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
         // handler interrupted the runtime itself: no stepping here.
         if g[libc::REG_EFL as usize] & TF as i64 != 0 {
             g[libc::REG_EFL as usize] &= !(TF as i64);
-            STEPPING.store(false, Ordering::Relaxed);
+            set_stepping(false);
         }
         return;
     }
@@ -650,7 +662,7 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
     }
     if let Some(eip) = at {
         g[libc::REG_EFL as usize] &= !(TF as i64);
-        STEPPING.store(false, Ordering::Relaxed);
+        set_stepping(false);
         let ctx = current_context();
         if ctx.is_null() {
             return;
@@ -661,7 +673,7 @@ unsafe fn deliver_or_step(uc: *mut libc::ucontext_t) {
         return;
     }
     g[libc::REG_EFL as usize] |= TF as i64;
-    STEPPING.store(true, Ordering::Relaxed);
+    set_stepping(true);
 }
 
 mod fpstate;

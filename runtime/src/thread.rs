@@ -1,6 +1,8 @@
 //! Guest threads: clone with CLONE_VM|CLONE_THREAD (what glibc's
 //! pthread_create does on i386, after clone3 answers -ENOSYS), and the exit
-//! of one thread.
+//! of one thread; processes sharing memory: clone with CLONE_VM but no
+//! CLONE_THREAD (LinuxThreads, `spawn_process`) or with CLONE_VFORK
+//! (`vfork`).
 //!
 //! Each guest thread is a host thread made the runtime's way (so the host
 //! runtime's own TLS is set up), with its own `Context`, host stack and
@@ -11,9 +13,9 @@
 //! stores 0 there and wakes one futex waiter (pthread_join), then ends only
 //! its host thread.
 //!
-//! Invariant: a guest thread starts only after its context is complete,
-//! and the CLONE_PARENT_SETTID/CLONE_CHILD_SETTID stores are done before
-//! guest code of either thread runs on, as on Linux.
+//! Invariant: a guest thread (or LinuxThreads child) starts only after its
+//! context is complete, and the CLONE_PARENT_SETTID/CLONE_CHILD_SETTID
+//! stores are done before guest code of either runs on, as on Linux.
 
 use crate::abi::{reg, Context};
 use crate::{guest_mem, jit, stubs};

@@ -170,15 +170,49 @@ pub fn run(ctx: &mut Context, arg: u32) -> Result<(), Fault> {
     Ok(())
 }
 
+/// #NP and #SS: SIGBUS with SI_KERNEL and no address, as Linux reports them.
+const NP: Fault = Fault {
+    sig: libc::SIGBUS,
+    code: 0x80,
+    addr: 0,
+};
+
+/// The base of LDT selector `sel` loaded into segment register `idx`, with
+/// the checks the CPU makes (`syscall::ldt` holds the table): past the
+/// LDT's limit, a system descriptor (a cleared entry), execute-only code,
+/// or for ss anything but a writable data segment with RPL 3 is #GP; a
+/// not-present entry is #NP (#SS for ss).
+fn ldt_base(idx: usize, sel: u16) -> Result<u32, Fault> {
+    let d = crate::syscall::ldt::descriptor((sel >> 3) as u32).ok_or(GP)?;
+    let typ = (d >> 40) & 0xf;
+    let (system, code, present) = (d & (1 << 44) == 0, typ & 8 != 0, d & (1 << 47) != 0);
+    let dpl = ((d >> 45) & 3) as u16;
+    let conforming = code && typ & 4 != 0;
+    let ok = match idx {
+        seg::SS => !system && !code && typ & 2 != 0 && sel & 3 == 3 && dpl == 3,
+        _ => !system && (!code || typ & 2 != 0) && (conforming || dpl >= (sel & 3).max(3)),
+    };
+    if !ok {
+        return Err(GP);
+    }
+    if !present {
+        return Err(NP);
+    }
+    Ok(crate::syscall::ldt::base_of(d))
+}
+
 /// `mov sreg, x` / `pop sreg` / `lds`...: check the selector as the CPU
-/// does against the GDT an x86-64 kernel gives an ia32 process, and set the
-/// segment base the translated code uses. ds/es/fs/gs take the null
-/// selector (any RPL) and, with any RPL, the DPL-3 flat segments USER32_CS
-/// (entry 4, 0x23), USER_DS (5, 0x2b) and USER_CS (6, 0x33, readable
-/// code), and TLS entries 12-14 once set_thread_area filled them (ds/es
-/// only with base 0: their bases are not modelled). ss takes only 0x2b.
-/// Anything else (kernel entries, empty slots, past the 16-entry GDT, LDT
-/// selectors: no modify_ldt) is #GP.
+/// does against the GDT an x86-64 kernel gives an ia32 process and the
+/// process's LDT (`syscall::ldt`), and set the segment base the translated
+/// code uses. ds/es/fs/gs take the null selector (any RPL) and, with any
+/// RPL, the DPL-3 flat segments USER32_CS (entry 4, 0x23), USER_DS (5,
+/// 0x2b) and USER_CS (6, 0x33, readable code), TLS entries 12-14 once
+/// set_thread_area filled them, and LDT entries modify_ldt filled (ds/es
+/// only with base 0: their bases are not modelled). ss takes 0x2b and
+/// base-0 LDT data entries. Anything else (kernel entries, empty slots,
+/// past the 16-entry GDT or the LDT) is #GP, a not-present LDT entry #NP.
+/// The base is cached in the context, as a CPU caches it: a later
+/// modify_ldt does not change it until the selector is loaded again.
 pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) -> Result<(), Fault> {
     let entry = (sel >> 3) as u32;
     let ldt = sel & 4 != 0;
@@ -191,11 +225,19 @@ pub fn load_segment(ctx: &mut Context, idx: usize, sel: u16) -> Result<(), Fault
         let t = ctx.tls[(entry - GDT_ENTRY_TLS_MIN) as usize];
         (t.used != 0).then_some(t.base)
     };
-    let base = match idx {
-        seg::SS => (sel == crate::abi::SEL_DS).then_some(0),
-        _ if sel & !3 == 0 || flat => Some(0),
-        seg::FS | seg::GS => tls_base(),
-        _ => tls_base().filter(|&b| b == 0),
+    let base = if ldt {
+        let b = ldt_base(idx, sel)?;
+        match idx {
+            seg::FS | seg::GS => Some(b),
+            _ => (b == 0).then_some(0),
+        }
+    } else {
+        match idx {
+            seg::SS => (sel == crate::abi::SEL_DS).then_some(0),
+            _ if sel & !3 == 0 || flat => Some(0),
+            seg::FS | seg::GS => tls_base(),
+            _ => tls_base().filter(|&b| b == 0),
+        }
     };
     match base {
         Some(b) => {

@@ -1,6 +1,8 @@
 //! Guest threads: clone with CLONE_VM|CLONE_THREAD (what glibc's
 //! pthread_create does on i386, after clone3 answers -ENOSYS), and the exit
-//! of one thread.
+//! of one thread; processes sharing memory: clone with CLONE_VM but no
+//! CLONE_THREAD (LinuxThreads, `spawn_process`) or with CLONE_VFORK
+//! (`vfork`).
 //!
 //! Each guest thread is a host thread made the runtime's way (so the host
 //! runtime's own TLS is set up), with its own `Context`, host stack and
@@ -11,13 +13,13 @@
 //! stores 0 there and wakes one futex waiter (pthread_join), then ends only
 //! its host thread.
 //!
-//! Invariant: a guest thread starts only after its context is complete,
-//! and the CLONE_PARENT_SETTID/CLONE_CHILD_SETTID stores are done before
-//! guest code of either thread runs on, as on Linux.
+//! Invariant: a guest thread (or LinuxThreads child) starts only after its
+//! context is complete, and the CLONE_PARENT_SETTID/CLONE_CHILD_SETTID
+//! stores are done before guest code of either runs on, as on Linux.
 
 use crate::abi::{reg, Context};
 use crate::{guest_mem, jit, stubs};
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 const CLONE_VM: u64 = 0x100;
@@ -256,6 +258,255 @@ extern "C" fn vfork_child(ctx: *mut Context, host: u64) -> ! {
     crate::smc::install_altstack();
     crate::signal::set_context(ctx);
     crate::syscall::set_clear_child_tid(0);
+    // SAFETY: the context is complete and leaked for the child; `host` is
+    // translated code for the guest continuation.
+    unsafe { stubs::enter(ctx, host) }
+}
+
+/// What a LinuxThreads-style child and the two host threads that make it
+/// share (`spawn_process`).
+struct ProcStart {
+    /// 0 until the child is ready to run guest code; then its pid, or
+    /// -errno if the host clone failed.
+    ready: AtomicI32,
+    /// 1 while the child lives; the kernel clears it and wakes the helper
+    /// when the child exits (host CLONE_CHILD_CLEARTID).
+    alive: AtomicU32,
+    /// The host signal mask the child runs with (the spawner's).
+    mask: libc::sigset_t,
+    flags: u64,
+    ptid: u32,
+    ctid: u32,
+}
+
+/// Host stack of a LinuxThreads-style child's runtime side.
+const PROCESS_STACK: usize = 1 << 20;
+
+/// clone with CLONE_VM but neither CLONE_THREAD nor CLONE_VFORK, as
+/// LinuxThreads (and other old thread libraries) make their threads: a new
+/// process, with its own pid and exit signal, sharing the guest memory (and
+/// so the runtime: code cache, map table, locks, guest signal tables, the
+/// LDT). Returns the child's pid.
+///
+/// A raw host clone has no runtime TLS of its own (DESIGN.md), so a helper
+/// host thread, made the runtime's way, lends it its TLS: the helper blocks
+/// every host signal, makes the child with a raw clone (CLONE_VM, the
+/// guest's CLONE_FS/FILES/SIGHAND/PARENT/SYSVSEM/IO, the exit signal; no
+/// CLONE_SETTLS, so the child has the helper's TLS), and sleeps in raw
+/// system calls, without touching its TLS, until the kernel reports the
+/// child's exit; then it frees the child's host stack and ends. The child
+/// is the only user of that TLS meanwhile: it takes the spawner's signal
+/// mask back, so process-directed host signals reach it or the other guest
+/// threads, never the helper. The child's guest exit ends only the child
+/// (it is a process of one thread: `live()` is 1 there).
+#[allow(clippy::too_many_arguments)]
+pub fn spawn_process(
+    parent: &Context,
+    flags: u64,
+    host_flags: u64,
+    stack: Option<u32>,
+    ptid: u32,
+    ctid: u32,
+    tls: u32,
+    next_eip: u32,
+) -> Result<i64, i32> {
+    let mut child = child_context(parent);
+    if let Some(sp) = stack {
+        child.set_reg(reg::ESP, sp);
+    }
+    if flags & CLONE_SETTLS != 0 {
+        crate::syscall::set_thread_area_of(&mut child, tls)?;
+    }
+    let host = jit::host_code_for(next_eip);
+    let ctx = Box::into_raw(child) as usize;
+    let start = std::sync::Arc::new(ProcStart {
+        ready: AtomicI32::new(0),
+        alive: AtomicU32::new(1),
+        // SAFETY: an empty signal set is all zeros; the helper fills it.
+        mask: unsafe { std::mem::zeroed() },
+        flags,
+        ptid,
+        ctid,
+    });
+    let helper_start = start.clone();
+    let spawned = std::thread::Builder::new()
+        .name("guest-process".into())
+        .stack_size(64 << 10)
+        .spawn(move || process_helper(helper_start, host_flags, ctx as u64, host));
+    if spawned.is_err() {
+        // SAFETY: no child ran with the context.
+        drop(unsafe { Box::from_raw(ctx as *mut Context) });
+        return Err(libc::EAGAIN);
+    }
+    loop {
+        let r = start.ready.load(Ordering::Acquire);
+        if r > 0 {
+            return Ok(r as i64);
+        }
+        if r < 0 {
+            // SAFETY: the clone failed: no child ran with the context.
+            drop(unsafe { Box::from_raw(ctx as *mut Context) });
+            return Err(-r);
+        }
+        // SAFETY: FUTEX_WAIT on a word of `start`, which we hold.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                start.ready.as_ptr(),
+                libc::FUTEX_WAIT,
+                0,
+                0,
+                0,
+                0,
+            )
+        };
+    }
+}
+
+/// The helper thread of `spawn_process`.
+fn process_helper(start: std::sync::Arc<ProcStart>, host_flags: u64, ctx: u64, host: u64) {
+    let sp = std::sync::Arc::as_ptr(&start) as *mut ProcStart;
+    // SAFETY: blocking every signal the host libc lets us block, keeping
+    // the previous mask in `start` before any other thread reads it (the
+    // child is made below; the spawner never reads `mask`).
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut (*sp).mask);
+    }
+    // SAFETY: a fresh private mapping for the child's host stack.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            PROCESS_STACK,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        start.ready.store(-libc::EAGAIN, Ordering::Release);
+        futex_wake(start.ready.as_ptr().cast());
+        return;
+    }
+    let top = (base as usize + PROCESS_STACK - 64) & !15;
+    // SAFETY: the three words lie in the new stack; the child reads them.
+    unsafe {
+        *(top as *mut u64) = ctx;
+        *((top + 8) as *mut u64) = host;
+        *((top + 16) as *mut u64) = sp as u64;
+    }
+    let flags = host_flags | libc::CLONE_VM as u64 | libc::CLONE_CHILD_CLEARTID as u64;
+    // SAFETY: the child starts on `top` with [ctx, host, start] there and
+    // never returns into this frame (rehost_process_child enters guest code).
+    let pid = unsafe { rehost_clone_process(flags, top as u64, start.alive.as_ptr() as u64) };
+    if pid < 0 {
+        start.ready.store(pid as i32, Ordering::Release);
+        futex_wake(start.ready.as_ptr().cast());
+    } else {
+        // The child runs on this thread's TLS now: until it has exited,
+        // only atomics and raw system calls here.
+        while start.alive.load(Ordering::Acquire) != 0 {
+            raw_futex_wait(start.alive.as_ptr(), 1);
+        }
+    }
+    // SAFETY: the child has exited (or never ran): its stack is free.
+    unsafe { libc::munmap(base, PROCESS_STACK) };
+}
+
+/// FUTEX_WAKE of every waiter on `addr`, without touching errno.
+fn futex_wake(addr: *const u32) {
+    // SAFETY: a futex system call on a word we hold; no memory is written.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") libc::SYS_futex => _,
+            in("rdi") addr,
+            in("rsi") libc::FUTEX_WAKE,
+            in("rdx") i32::MAX,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+}
+
+/// FUTEX_WAIT while `*addr == val`, without touching errno (the TLS it
+/// lives in is lent to a child).
+fn raw_futex_wait(addr: *const u32, val: u32) {
+    // SAFETY: a futex system call on a word we hold, with no timeout.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") libc::SYS_futex => _,
+            in("rdi") addr,
+            in("rsi") libc::FUTEX_WAIT,
+            in("rdx") val,
+            in("r10") 0u64,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+}
+
+extern "C" {
+    fn rehost_clone_process(flags: u64, stack: u64, ctid: u64) -> i64;
+}
+
+std::arch::global_asm!(
+    ".globl rehost_clone_process",
+    ".type rehost_clone_process,@function",
+    // rehost_clone_process(flags, stack, ctid) -> pid or -errno, in the
+    // caller only.
+    "rehost_clone_process:",
+    "mov r10, rdx", // SYS_clone(flags, newsp, ptid, ctid, tls)
+    "xor edx, edx",
+    "xor r8d, r8d",
+    "mov eax, 56",
+    "syscall",
+    "test rax, rax",
+    "jz 2f",
+    "ret",
+    "2:",
+    // The child, on the new stack: [rsp] = context, [rsp+8] = host code,
+    // [rsp+16] = the ProcStart.
+    "mov rdi, [rsp]",
+    "mov rsi, [rsp + 8]",
+    "mov rdx, [rsp + 16]",
+    "call {child}",
+    "ud2",
+    child = sym process_child,
+);
+
+/// A LinuxThreads-style child's first Rust code, on its own host stack and
+/// the helper's TLS.
+extern "C" fn process_child(ctx: *mut Context, host: u64, start: *const ProcStart) -> ! {
+    // SAFETY: the helper keeps `start` alive until this process exits.
+    let start = unsafe { &*start };
+    // SAFETY: the spawner's mask, saved by the helper before the clone.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &start.mask, std::ptr::null_mut()) };
+    // A CLONE_VM child starts without an alternate stack.
+    crate::smc::install_altstack();
+    crate::signal::set_context(ctx);
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    if start.flags & CLONE_PARENT_SETTID != 0 {
+        let _ = guest_mem::write_u32(start.ptid, pid as u32);
+    }
+    if start.flags & CLONE_CHILD_SETTID != 0 {
+        let _ = guest_mem::write_u32(start.ctid, pid as u32);
+    }
+    let clear = if start.flags & CLONE_CHILD_CLEARTID != 0 {
+        start.ctid
+    } else {
+        0
+    };
+    crate::syscall::set_clear_child_tid(clear);
+    let _ = crate::syscall::signal::guest_sigmask();
+    start.ready.store(pid, Ordering::Release);
+    futex_wake(start.ready.as_ptr().cast());
     // SAFETY: the context is complete and leaked for the child; `host` is
     // translated code for the guest continuation.
     unsafe { stubs::enter(ctx, host) }

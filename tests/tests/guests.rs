@@ -49,6 +49,7 @@ guest_tests!(
     forkthreads,
     fptable,
     jit,
+    ldt,
     malloc,
     morecalls,
     oldcalls,

@@ -16,7 +16,9 @@
 //!   close). The child does *not* share the parent's memory: that needs a
 //!   second host stack and context; until then, CLONE_VM with CLONE_VFORK
 //!   (glibc's posix_spawn) is run as such a vfork too. CLONE_VM without
-//!   CLONE_VFORK is a thread: `crate::thread` makes it.
+//!   CLONE_VFORK is a thread: `crate::thread` makes it; without
+//!   CLONE_THREAD either (LinuxThreads) it is a process sharing memory,
+//!   also made by `crate::thread`.
 
 use super::{host, structs, Args, SysResult};
 use crate::abi::{reg, Context};
@@ -50,6 +52,10 @@ const EMULATED: u64 = CLONE_VM
 /// Flags the host clone gets as they are: CLONE_FS, CLONE_FILES,
 /// CLONE_PARENT, CLONE_NEWNS, CLONE_SYSVSEM, the namespaces, CLONE_IO.
 const PASSED: u64 = 0x200 | 0x400 | 0x8000 | 0x2_0000 | 0x4_0000 | 0xfe00_0000;
+/// Flags a LinuxThreads-style child's host clone gets as they are:
+/// CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_PARENT, CLONE_SYSVSEM,
+/// CLONE_IO (CLONE_VM is implied).
+const PROCESS_PASSED: u64 = 0x200 | 0x400 | CLONE_SIGHAND | 0x8000 | 0x4_0000 | 0x8000_0000;
 
 /// One request, from clone's registers or clone3's `clone_args`.
 struct Clone {
@@ -152,6 +158,23 @@ fn spawn(ctx: &mut Context, c: &Clone) -> SysResult {
         || f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0
     {
         return Err(libc::EINVAL);
+    }
+    if f & (CLONE_VM | CLONE_THREAD | CLONE_VFORK) == CLONE_VM {
+        // LinuxThreads-style: a process sharing memory (crate::thread).
+        if f & !(EMULATED | PASSED | CLONE_SIGHAND) != 0 {
+            return Err(libc::EINVAL);
+        }
+        let next = ctx.eip as u32 + 2; // after the int 0x80
+        return crate::thread::spawn_process(
+            ctx,
+            f,
+            f & PROCESS_PASSED | c.exit_signal as u64,
+            c.stack,
+            c.parent_tid,
+            c.child_tid,
+            c.tls,
+            next,
+        );
     }
     if f & CLONE_VM != 0 && (f & CLONE_VFORK == 0 || f & (CLONE_THREAD | CLONE_SIGHAND) != 0) {
         // A thread: shared memory, a second guest context (crate::thread).

@@ -31,6 +31,7 @@ mod fsmisc;
 mod ioctl;
 mod ipc;
 mod keys;
+pub(crate) mod ldt;
 mod mem;
 mod misc;
 mod mq;

@@ -8,8 +8,8 @@
 //! handler answers -ENOSYS.
 
 use super::{
-    admin, dirent, exec, fdctl, fork, fs, fsmisc, ipc, keys, mem, misc, mq, net, numa, oldsignal,
-    passthru, path, proc, quota, security, signal, time, timers, tls, Handler,
+    admin, dirent, exec, fdctl, fork, fs, fsmisc, ipc, keys, ldt, mem, misc, mq, net, numa,
+    oldsignal, passthru, path, proc, quota, security, signal, time, timers, tls, Handler,
 };
 
 pub struct Entry {
@@ -150,7 +150,7 @@ table! {
     120 "clone" => fork::clone,
     121 "setdomainname" => misc::setdomainname,
     122 "uname" => proc::uname,
-    123 "modify_ldt",
+    123 "modify_ldt" => ldt::modify_ldt,
     124 "adjtimex" => timers::adjtimex,
     125 "mprotect" => mem::mprotect,
     126 "sigprocmask" => oldsignal::sigprocmask, 127 "create_module", 128 "init_module" => admin::init_module,
@@ -484,10 +484,6 @@ pub const ENOSYS_REASONS: &[(&str, &[u16])] = &[
     (
         "vm86 mode: an x86-64 kernel has none for i386 tasks either",
         &[113, 166],
-    ),
-    (
-        "LDT segments: only the GDT TLS slots are emulated (a selector load of an LDT entry is not)",
-        &[123],
     ),
     (
         "ptrace: a tracer would see and poke the host state of translated code, not i386 registers",

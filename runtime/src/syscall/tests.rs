@@ -344,3 +344,49 @@ fn signals_and_sleep() {
     );
     assert_eq!(clear_child_tid(), a + 0x300);
 }
+
+#[test]
+fn modify_ldt() {
+    use crate::abi::seg;
+    let a = 0x52e0_0000;
+    let mut ctx = scratch(a, 0x1000);
+    let desc = |e: u32, base: u32, limit: u32, flags: u32| {
+        let mut v = Vec::new();
+        for w in [e, base, limit, flags] {
+            v.extend_from_slice(&w.to_le_bytes());
+        }
+        gm::write_bytes(a, &v).unwrap();
+    };
+    // Entry 9: base 0x12345678, limit 0xfff, 32-bit, useable.
+    desc(9, 0x1234_5678, 0xfff, 0x41);
+    assert_eq!(call(&mut ctx, 123, [0x11, a, 16, 0, 0, 0]), 0);
+    assert_eq!(call(&mut ctx, 123, [0x11, a, 8, 0, 0, 0]), -libc::EINVAL);
+    assert_eq!(call(&mut ctx, 123, [3, a, 16, 0, 0, 0]), -libc::ENOSYS);
+    assert_eq!(call(&mut ctx, 123, [0x11, 16, 16, 0, 0, 0]), -libc::EFAULT);
+    desc(8192, 0, 1, 0x41);
+    assert_eq!(call(&mut ctx, 123, [0x11, a, 16, 0, 0, 0]), -libc::EINVAL);
+    // Read back: 10 entries and zeros up to the byte count.
+    assert_eq!(call(&mut ctx, 123, [0, a + 0x100, 96, 0, 0, 0]), 96);
+    let raw = gm::read_bytes(a + 0x100 + 72, 8).unwrap();
+    let d = u64::from_le_bytes(raw.try_into().unwrap());
+    assert_eq!(d, 0x1250_f334_5678_0fff);
+    assert_eq!(gm::read_u32(a + 0x100 + 88), Ok(0));
+    // %gs takes the entry's base; ds does not (non-zero base).
+    let sel = (9 << 3) | 7;
+    assert!(crate::emulate::load_segment(&mut ctx, seg::GS, sel).is_ok());
+    assert_eq!((ctx.sel[seg::GS], ctx.gs_base), (sel, 0x1234_5678));
+    assert!(crate::emulate::load_segment(&mut ctx, seg::DS, sel).is_err());
+    // Clearing the entry keeps the loaded base; a reload faults.
+    desc(9, 0, 0, 0x28);
+    assert_eq!(call(&mut ctx, 123, [0x11, a, 16, 0, 0, 0]), 0);
+    assert_eq!(ctx.gs_base, 0x1234_5678);
+    let f = crate::emulate::load_segment(&mut ctx, seg::GS, sel).unwrap_err();
+    assert_eq!(f.sig, libc::SIGSEGV);
+    // Not present: #NP, SIGBUS.
+    desc(9, 0x1000, 0xfff, 0x21);
+    assert_eq!(call(&mut ctx, 123, [0x11, a, 16, 0, 0, 0]), 0);
+    let f = crate::emulate::load_segment(&mut ctx, seg::FS, sel).unwrap_err();
+    assert_eq!(f.sig, libc::SIGBUS);
+    // Past the LDT's limit.
+    assert!(crate::emulate::load_segment(&mut ctx, seg::GS, (100 << 3) | 7).is_err());
+}

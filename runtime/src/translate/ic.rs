@@ -155,3 +155,66 @@ pub fn finish_records(code: &mut Vec<u8>, refs: &[IcRef], nsites: usize) -> u32 
     }
     base as u32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{translate_block, CodeSource, Options};
+    use crate::abi::{IC_ENTRY, IC_RECORD_SIZE};
+    use iced_x86::{Decoder, DecoderOptions, Mnemonic, Register};
+
+    struct Bytes(&'static [u8]);
+
+    impl CodeSource for Bytes {
+        fn read(&self, addr: u32, buf: &mut [u8]) -> usize {
+            let off = addr.wrapping_sub(0x1000) as usize;
+            if off >= self.0.len() {
+                return 0;
+            }
+            let n = buf.len().min(self.0.len() - off);
+            buf[..n].copy_from_slice(&self.0[off..off + n]);
+            n
+        }
+    }
+
+    /// `jmp [eax*4+0x1000]` and `call eax`, with and without counting: one
+    /// site each, its record 64-aligned after the code, no instruction of
+    /// the block changing flags, every rip-relative operand in the record.
+    #[test]
+    fn sites_are_flag_free_and_reference_their_record() {
+        let cases: [&'static [u8]; 2] =
+            [&[0xff, 0x24, 0x85, 0x00, 0x10, 0x00, 0x00], &[0xff, 0xd0]];
+        for bytes in cases {
+            for counting in [false, true] {
+                let opts = Options {
+                    ic: true,
+                    ic_counting: counting,
+                    ..Options::default()
+                };
+                let b = translate_block(&Bytes(bytes), 0x1000, &|_| false, opts);
+                assert_eq!(b.ic_sites, vec![0x1000]);
+                let rec = b.ic_records_at as usize;
+                assert_eq!(rec % IC_RECORD_SIZE, 0);
+                assert_eq!(b.code.len(), rec + IC_RECORD_SIZE);
+                let body = &b.code[..b.body_len as usize];
+                let mut d = Decoder::with_ip(64, body, 0, DecoderOptions::NONE);
+                let mut entries = 0;
+                for i in &mut d {
+                    assert!(!i.is_invalid());
+                    assert_eq!(i.rflags_modified(), 0, "{:?} changes flags", i.mnemonic());
+                    // (`lea r11, [rip-7]` is the unused resume address.)
+                    if i.is_ip_rel_memory_operand() && i.op0_register() != Register::R11 {
+                        let at = i.ip_rel_memory_address() as usize;
+                        assert!((rec..rec + IC_RECORD_SIZE).contains(&at));
+                        if at < rec + IC_ENTRY + 16 && i.mnemonic() == Mnemonic::Mov {
+                            entries += 1;
+                        }
+                    }
+                }
+                assert_eq!(entries, 2, "both entries are compared");
+                let plain = translate_block(&Bytes(bytes), 0x1000, &|_| false, Options::default());
+                assert!(plain.ic_sites.is_empty());
+                assert_eq!(plain.ic_records_at as usize, plain.code.len());
+            }
+        }
+    }
+}

@@ -9,6 +9,10 @@
 //! the page writable for that store only. A direct exit whose target is not yet translated
 //! is remembered and patched when the target appears (chaining), unless
 //! block tracing is on (every entry must reach the trace call).
+//! With REHOST_IC=1 the indirect jmp/call sites of run-time blocks carry
+//! inline caches (`translate::ic`): the JIT initialises their records,
+//! fills them once a site has learned its targets, and empties entries
+//! whose target's translation is dropped.
 
 use crate::abi::{IcRecord, IC_LEARN, IC_RECORD_SIZE};
 use crate::smc::{self, CodePages};

@@ -272,10 +272,15 @@ pub struct AotDescriptor {
     /// `nblocks` bytes, one per block of `blocks`: set to 1 by the block's
     /// first instruction when it runs (REHOST_STATS).
     pub executed: *const u8,
+    /// The static blocks' inline-cache records (`rehost translate
+    /// --inline-caches`), `nic` of them, in a writable section; null and 0
+    /// otherwise.
+    pub ic_records: *mut IcRecord,
+    pub nic: u64,
 }
 
 pub const AOT_MAGIC: u64 = 0x5453_4f48_4552_0001; // "\x01\0REHOST" little-endian-ish
-pub const AOT_VERSION: u64 = 3;
+pub const AOT_VERSION: u64 = 4;
 pub const AOT_DESCRIPTOR_SIZE: usize = std::mem::size_of::<AotDescriptor>();
 
 /// One indirect-jump site's inline cache (`translate::ic`, REHOST_IC=1),

@@ -70,14 +70,19 @@ struct Ic {
 /// Slots of the inline caches' host-address table.
 const IC_HOSTS_MAX: usize = 1 << 20;
 
-/// Are inline caches asked for (REHOST_IC=1) and possible (rorx needs BMI2)?
-fn ic_wanted() -> bool {
+/// Are inline caches asked for (REHOST_IC=1, or static code translated with
+/// them) and possible (rorx needs BMI2)?
+fn ic_wanted(nstatic: usize) -> bool {
     let on = std::env::var("REHOST_IC").is_ok_and(|v| !v.is_empty() && v != "0");
-    if on && !std::arch::is_x86_feature_detected!("bmi2") {
+    let bmi2 = std::arch::is_x86_feature_detected!("bmi2");
+    if nstatic != 0 && !bmi2 {
+        crate::fatal("translated with --inline-caches, which need BMI2 (rorx): this CPU has none");
+    }
+    if on && !bmi2 {
         log::line("REHOST_IC: the host CPU has no BMI2 (rorx); inline caches stay off");
         return false;
     }
-    on
+    on || nstatic != 0
 }
 
 /// Where translated code lives, for the signal handlers (set once at start).
@@ -87,6 +92,8 @@ static STATIC_CODE: Mutex<StaticCode> = Mutex::new(StaticCode {
     len: 0,
     blocks: Vec::new(),
     exec_flag: false,
+    ic_records: 0,
+    nic: 0,
 });
 
 /// The static pass's blocks, by host address, to map a fault in them back
@@ -98,6 +105,10 @@ struct StaticCode {
     /// (host address, guest start), sorted by host address.
     blocks: Vec<(u64, u32)>,
     exec_flag: bool,
+    /// The static blocks' inline-cache records (translated with
+    /// `--inline-caches`; counted when also translated with `--stats`).
+    ic_records: usize,
+    nic: usize,
 }
 
 /// One block of the static pass, as the translated executable lists it.
@@ -115,12 +126,18 @@ pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[StaticBlo
     crate::textpatch::set_text_end(text + len);
     let mut b: Vec<(u64, u32)> = blocks.iter().map(|s| (s.host, s.guest)).collect();
     b.sort_unstable();
-    *STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner()) = StaticCode {
-        text,
-        len,
-        blocks: b,
-        exec_flag,
-    };
+    let mut s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
+    s.text = text;
+    s.len = len;
+    s.blocks = b;
+    s.exec_flag = exec_flag;
+}
+
+/// Register the static pass's inline-cache records (before `init`).
+pub fn set_static_ic(records: usize, n: usize) {
+    let mut s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
+    s.ic_records = records;
+    s.nic = n;
 }
 
 /// Is `rip` inside translated code (the output's `.text` or the cache)?
@@ -172,13 +189,13 @@ fn pc_lookup(rip: u64, exact: bool) -> Option<u32> {
             }
         }
     }
-    let (host, guest, exec_flag) = {
+    let (host, guest, exec_flag, ic) = {
         let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
         let k = s
             .blocks
             .partition_point(|&(h, _)| h <= rip)
             .checked_sub(1)?;
-        (s.blocks[k].0, s.blocks[k].1, s.exec_flag)
+        (s.blocks[k].0, s.blocks[k].1, s.exec_flag, s.nic != 0)
     };
     let starts = JIT
         .lock()
@@ -189,7 +206,8 @@ fn pc_lookup(rip: u64, exact: bool) -> Option<u32> {
     let opts = Options {
         trace: false,
         exec_flag,
-        ..Options::default()
+        ic,
+        ic_counting: ic && exec_flag,
     };
     let b = translate::translate_block(&GuestMemory, guest, &|a| starts.contains(&a), opts);
     let off = rip - host;
@@ -293,7 +311,11 @@ pub fn init(static_blocks: &[StaticBlock]) {
         // Every page it covers: a block may run on into the next page.
         code_pages.protect(b.guest, b.guest_len);
     }
-    let ic = ic_wanted().then(|| {
+    let (static_ic, nstatic_ic) = {
+        let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
+        (s.ic_records, s.nic)
+    };
+    let ic = ic_wanted(nstatic_ic).then(|| {
         // SAFETY: a fresh private mapping for the host-address table.
         let hosts = unsafe {
             libc::mmap(
@@ -311,9 +333,17 @@ pub fn init(static_blocks: &[StaticBlock]) {
         let hosts = hosts as *mut u64;
         // SAFETY: slot 0 of the table just mapped.
         unsafe { *hosts = crate::stubs::stub_miss_addr() };
+        let mut records = Vec::with_capacity(nstatic_ic);
+        for k in 0..nstatic_ic {
+            let rec = static_ic + k * IC_RECORD_SIZE;
+            // SAFETY: the output's writable record array (`nic` records);
+            // no guest code has run yet.
+            unsafe { (*(rec as *mut IcRecord)).hosts = hosts as u64 };
+            records.push(rec);
+        }
         Ic {
             counting: log::enabled(log::STATS),
-            records: Vec::new(),
+            records,
             learning: HashMap::new(),
             hosts,
             nhosts: 1,

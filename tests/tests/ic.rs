@@ -1,11 +1,14 @@
-//! Inline caches at indirect jumps and calls (`REHOST_IC=1`, opt-in):
+//! Inline caches at indirect jumps and calls (opt-in: `REHOST_IC=1` for
+//! run-time translations, `rehost translate --inline-caches` for static
+//! code):
 //!
 //! * the guests whose control flow is mostly indirect (function-pointer
 //!   tables, computed gotos, jump tables, qsort's comparator, run-time
 //!   generated and rewritten code, threads) must behave exactly as
-//!   recorded in `tests/expected`, translated and under `rehost run`, with
-//!   the caches on (the `jit` guest rewrites code its caches point at:
-//!   invalidation must empty those entries);
+//!   recorded in `tests/expected`, translated (plain with `REHOST_IC=1`,
+//!   and with `--inline-caches`, also with `--stats`) and under `rehost
+//!   run` with `REHOST_IC=1` (the `jit` guest rewrites code its caches
+//!   point at: invalidation must empty those entries);
 //! * `tests/guests/asm/icloop.S` (no libc, built here) runs a monomorphic
 //!   `call *%esi` and a two-target `jmp *%ebx` 1000 times each, with CF
 //!   live across both: `REHOST_STATS` must show level-1 and level-2 hits,
@@ -26,10 +29,14 @@ fn no_ia32() -> &'static Path {
 
 const IC_ON: (&str, &str) = ("REHOST_IC", "1");
 
-/// `rehost translate GUEST -o OUT`.
-fn translate(guest: &Path, out: &Path) -> Result<(), String> {
+/// `rehost translate GUEST -o OUT EXTRA...`.
+fn translate(guest: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
     let mut cmd = Command::new(rehost_bin()?);
-    cmd.arg("translate").arg(guest).arg("-o").arg(out);
+    cmd.arg("translate")
+        .arg(guest)
+        .arg("-o")
+        .arg(out)
+        .args(extra);
     let o = run_with_timeout(cmd, TRANSLATE_TIMEOUT)
         .map_err(|e| format!("cannot run rehost translate: {e}"))?;
     if o.timed_out || !o.status.success() || !out.is_file() {
@@ -131,7 +138,23 @@ fn guests_with_inline_caches() {
             }
             let exp = expected(name, variant).unwrap_or_else(|e| panic!("{e}"));
             let out = tmp.path().join(format!("{name}-{variant}"));
-            let translated = translate(&guest, &out);
+            let translated = translate(&guest, &out, &[]);
+            let out_ic = tmp.path().join(format!("{name}-{variant}-ic"));
+            let translated_ic = translate(&guest, &out_ic, &["--inline-caches"]);
+            let out_ics = tmp.path().join(format!("{name}-{variant}-ics"));
+            let translated_ics = translate(&guest, &out_ics, &["--inline-caches", "--stats"]);
+            for (label, out, tr) in [
+                ("--inline-caches", &out_ic, &translated_ic),
+                ("--inline-caches --stats", &out_ics, &translated_ics),
+            ] {
+                c.check(&format!("{name}-{variant} [translated {label}]"), || {
+                    tr.clone()?;
+                    let cwd = tmp
+                        .subdir(&format!("{name}-{variant}-{}", label.len()))
+                        .map_err(|e| e.to_string())?;
+                    run_port(out, false, &cwd, &[("REHOST_STATS", "1")], &exp).map(|_| ())
+                });
+            }
             for stats in [false, true] {
                 let mut env = vec![IC_ON];
                 if stats {
@@ -242,9 +265,25 @@ fn stats_show_hits() {
     c.check("icloop [translated, ic]", || {
         let guest = guest.clone()?;
         let out = tmp.path().join("icloop-x");
-        translate(&guest, &out)?;
+        translate(&guest, &out, &[])?;
         let cwd = tmp.subdir("tr").map_err(|e| e.to_string())?;
         run_port(&out, false, &cwd, &[IC_ON], &exp).map(|_| ())
+    });
+    c.check("icloop [translated --inline-caches --stats]", || {
+        let guest = guest.clone()?;
+        let out = tmp.path().join("icloop-ics");
+        translate(&guest, &out, &["--inline-caches", "--stats"])?;
+        let cwd = tmp.subdir("trs").map_err(|e| e.to_string())?;
+        let o = run_port(&out, false, &cwd, &[("REHOST_STATS", "1")], &exp)?;
+        let n = parse_ic_line(&o.stderr_text())?
+            .ok_or_else(|| "no inline-cache line for static caches".to_string())?;
+        if n[1] < 2 || n[2] < 1400 || n[3] < 400 {
+            return Err(format!(
+                "too few hits in static code (sites {}, filled {}, level 1 {}, level 2 {})",
+                n[0], n[1], n[2], n[3]
+            ));
+        }
+        Ok(())
     });
     c.check("icloop [rehost run, stats, no ic]", || {
         let guest = guest.clone()?;

@@ -72,6 +72,10 @@ pub struct HostBlock {
     /// `abi::IcRecord` each, zeroed in `code` from `ic_records_at`.
     pub ic_sites: Vec<u32>,
     pub ic_records_at: u32,
+    /// The code's rip-relative references to the records (already resolved
+    /// for records placed right after the code; the static pass relocates
+    /// them to its own section instead).
+    pub ic_refs: Vec<ic::IcRef>,
 }
 
 /// Decode the guest instructions of the block at `start`.
@@ -178,5 +182,6 @@ pub fn translate_block(
         pc_map,
         ic_sites,
         ic_records_at,
+        ic_refs,
     }
 }

@@ -12,7 +12,9 @@
 # an i386 system call through fails instead of being measured.
 #
 # Environment: REHOST_BIN (default target/release/rehost), BENCH_RUNS,
-# BENCH_ONLY="fib vm" (a subset), BENCH_TIMEOUT (seconds per run, default 120).
+# BENCH_ONLY="fib vm" (a subset), BENCH_TIMEOUT (seconds per run, default 120),
+# BENCH_IC=1 (two more columns with the inline caches at indirect jumps and
+# calls: translated with --inline-caches, and rehost run with REHOST_IC=1).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +35,11 @@ for src in bench/*.c; do
     benches+=("$name")
 done
 modes=(native translated run qemu)
-declare -A title=([native]=native [translated]=translated [run]="rehost run" [qemu]=qemu-i386)
+if [[ -n ${BENCH_IC:-} && ${BENCH_IC} != 0 ]]; then
+    modes=(native translated translated_ic run run_ic qemu)
+fi
+declare -A title=([native]=native [translated]=translated [run]="rehost run" [qemu]=qemu-i386
+    [translated_ic]="translated --inline-caches" [run_ic]="rehost run, REHOST_IC=1")
 declare -A failed times reference why
 
 wrap=()
@@ -65,6 +71,15 @@ for b in "${benches[@]}"; do
         failed[$b,run]=1
     fi
     [[ $have_qemu -eq 1 ]] || failed[$b,qemu]=1
+    if [[ " ${modes[*]} " == *" translated_ic "* && -z ${failed[$b,translated]:-} ]]; then
+        rm -f "$out/$b.ic.x86_64"
+        if ! timeout -s KILL 600 "$rehost" translate --inline-caches "$out/$b" -o "$out/$b.ic.x86_64" 2>"$out/$b.translate-ic.log"; then
+            failed[$b,translated_ic]=1
+            echo "bench: rehost translate --inline-caches $b failed: $(tail -1 "$out/$b.translate-ic.log")" >&2
+        fi
+    fi
+    [[ -n ${failed[$b,translated]:-} ]] && failed[$b,translated_ic]=1
+    [[ -n ${failed[$b,run]:-} ]] && failed[$b,run_ic]=1
 done
 
 command_for() { # command_for BENCH MODE -> sets cmd=(...)
@@ -72,6 +87,8 @@ command_for() { # command_for BENCH MODE -> sets cmd=(...)
     native) cmd=("$out/$1") ;;
     translated) cmd=("${wrap[@]}" "$out/$1.x86_64") ;;
     run) cmd=("${wrap[@]}" "$rehost" run "$out/$1") ;;
+    translated_ic) cmd=("${wrap[@]}" "$out/$1.ic.x86_64") ;;
+    run_ic) cmd=(env REHOST_IC=1 "${wrap[@]}" "$rehost" run "$out/$1") ;;
     qemu) cmd=("${wrap[@]}" qemu-i386 "$out/$1") ;;
     esac
 }

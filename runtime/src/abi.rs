@@ -71,6 +71,10 @@ pub enum Reason {
     TraceBlock = 4,
     /// Bytes that do not decode, or a privileged/unsupported instruction.
     IllegalInstruction = 5,
+    /// An inline-cache site (`translate::ic`) missed while learning: the
+    /// guest target is in `Context::eip` (as for a map miss), the site's
+    /// `IcRecord` address in `Context::scratch`.
+    IcMiss = 6,
 }
 
 impl Reason {
@@ -81,6 +85,7 @@ impl Reason {
             3 => Reason::LoadSegment,
             4 => Reason::TraceBlock,
             5 => Reason::IllegalInstruction,
+            6 => Reason::IcMiss,
             _ => return None,
         })
     }
@@ -267,8 +272,59 @@ pub struct AotDescriptor {
     /// `nblocks` bytes, one per block of `blocks`: set to 1 by the block's
     /// first instruction when it runs (REHOST_STATS).
     pub executed: *const u8,
+    /// The static blocks' inline-cache records (`rehost translate
+    /// --inline-caches`), `nic` of them, in a writable section; null and 0
+    /// otherwise.
+    pub ic_records: *mut IcRecord,
+    pub nic: u64,
 }
 
 pub const AOT_MAGIC: u64 = 0x5453_4f48_4552_0001; // "\x01\0REHOST" little-endian-ish
-pub const AOT_VERSION: u64 = 3;
+pub const AOT_VERSION: u64 = 4;
 pub const AOT_DESCRIPTOR_SIZE: usize = std::mem::size_of::<AotDescriptor>();
+
+/// One indirect-jump site's inline cache (`translate::ic`, REHOST_IC=1),
+/// 64 bytes, 64-aligned (one cache line), right after its block's code in
+/// the code cache. Translated code reads it; only the runtime writes it,
+/// under the JIT lock.
+#[repr(C, align(64))]
+#[derive(Clone, Copy, Debug)]
+pub struct IcRecord {
+    /// The cached targets, most frequent first: low half `0 - guest`, high
+    /// half an index into the host-address table (`IcRecord::hosts`).
+    /// Each entry is one aligned 8-byte word, replaced by one store, so a
+    /// thread running the site sees the old or the new pair, never a mix.
+    /// Empty = 0: matches only guest address 0, whose host entry (index 0)
+    /// is the map-miss stub.
+    pub entry: [u64; 2], // 0
+    /// Misses still sent to the runtime to learn the site's targets.
+    pub budget: u32, // 16
+    /// Guest address of the indirect jump or call.
+    pub site: u32, // 20
+    /// Hits per level (counted only by code translated under REHOST_STATS).
+    pub hits: [u64; 2], // 24
+    /// Map-table lookups after both levels missed (same condition).
+    pub lookups: u64, // 40
+    /// Times the site's cache was filled.
+    pub fills: u64, // 48
+    /// The host-address table (append-only, never moves).
+    pub hosts: u64, // 56
+}
+
+pub const IC_ENTRY: usize = 0;
+pub const IC_BUDGET: usize = 16;
+pub const IC_HITS: usize = 24;
+pub const IC_LOOKUPS: usize = 40;
+pub const IC_HOSTS: usize = 56;
+pub const IC_RECORD_SIZE: usize = 64;
+/// Misses a site sends to the runtime before its cache is filled.
+pub const IC_LEARN: u32 = 32;
+
+const _: () = {
+    assert!(std::mem::size_of::<IcRecord>() == IC_RECORD_SIZE);
+    assert!(std::mem::offset_of!(IcRecord, entry) == IC_ENTRY);
+    assert!(std::mem::offset_of!(IcRecord, budget) == IC_BUDGET);
+    assert!(std::mem::offset_of!(IcRecord, hits) == IC_HITS);
+    assert!(std::mem::offset_of!(IcRecord, lookups) == IC_LOOKUPS);
+    assert!(std::mem::offset_of!(IcRecord, hosts) == IC_HOSTS);
+};

@@ -199,6 +199,13 @@ fn runtime_call(ctx: &mut Context) -> u64 {
                     None => crate::emulate::raise_sigill(ctx),
                 }
             }
+            Some(Reason::IcMiss) => {
+                // As a map miss, after the site has learned the target.
+                let eip = ctx.eip as u32;
+                jit::ic_miss(ctx.scratch as usize, eip);
+                let eip = crate::signal::deliver_pending(ctx, eip, None).unwrap_or(eip);
+                jit::host_code_for(eip)
+            }
             None => crate::fatal(&format!("bad runtime call {reason:#x}")),
         },
     }

@@ -9,12 +9,17 @@
 //! the page writable for that store only. A direct exit whose target is not yet translated
 //! is remembered and patched when the target appears (chaining), unless
 //! block tracing is on (every entry must reach the trace call).
+//! With REHOST_IC=1 the indirect jmp/call sites of run-time blocks carry
+//! inline caches (`translate::ic`): the JIT initialises their records,
+//! fills them once a site has learned its targets, and empties entries
+//! whose target's translation is dropped.
 
+use crate::abi::{IcRecord, IC_LEARN, IC_RECORD_SIZE};
 use crate::smc::{self, CodePages};
 use crate::translate::{self, CodeSource, Options};
 use crate::{dispatch, log, stats};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 const CACHE_SIZE: usize = 512 << 20;
@@ -43,6 +48,41 @@ struct Jit {
     discovered: Vec<u32>,
     /// Run-time blocks by host address: (code length, host-to-guest map).
     pc_maps: BTreeMap<u64, (u32, Vec<(u32, u32)>)>,
+    /// Inline caches (REHOST_IC=1): `None` when off.
+    ic: Option<Ic>,
+}
+
+/// The inline caches' run-time state (`translate::ic`).
+struct Ic {
+    /// Count hits per level in translated code (REHOST_STATS).
+    counting: bool,
+    /// Every record, for invalidation and the report.
+    records: Vec<usize>,
+    /// Targets seen by each learning site: record -> guest -> misses.
+    learning: HashMap<usize, HashMap<u32, u32>>,
+    /// Host-address table the entries index: append-only, so an index a
+    /// thread has read always names the host code it was stored with.
+    /// Slot 0 is the map-miss stub (the empty entry).
+    hosts: *mut u64,
+    nhosts: usize,
+}
+
+/// Slots of the inline caches' host-address table.
+const IC_HOSTS_MAX: usize = 1 << 20;
+
+/// Are inline caches asked for (REHOST_IC=1, or static code translated with
+/// them) and possible (rorx needs BMI2)?
+fn ic_wanted(nstatic: usize) -> bool {
+    let on = std::env::var("REHOST_IC").is_ok_and(|v| !v.is_empty() && v != "0");
+    let bmi2 = std::arch::is_x86_feature_detected!("bmi2");
+    if nstatic != 0 && !bmi2 {
+        crate::fatal("translated with --inline-caches, which need BMI2 (rorx): this CPU has none");
+    }
+    if on && !bmi2 {
+        log::line("REHOST_IC: the host CPU has no BMI2 (rorx); inline caches stay off");
+        return false;
+    }
+    on || nstatic != 0
 }
 
 /// Where translated code lives, for the signal handlers (set once at start).
@@ -52,6 +92,8 @@ static STATIC_CODE: Mutex<StaticCode> = Mutex::new(StaticCode {
     len: 0,
     blocks: Vec::new(),
     exec_flag: false,
+    ic_records: 0,
+    nic: 0,
 });
 
 /// The static pass's blocks, by host address, to map a fault in them back
@@ -63,6 +105,10 @@ struct StaticCode {
     /// (host address, guest start), sorted by host address.
     blocks: Vec<(u64, u32)>,
     exec_flag: bool,
+    /// The static blocks' inline-cache records (translated with
+    /// `--inline-caches`; counted when also translated with `--stats`).
+    ic_records: usize,
+    nic: usize,
 }
 
 /// One block of the static pass, as the translated executable lists it.
@@ -80,12 +126,18 @@ pub fn set_static_code(text: u64, len: u64, exec_flag: bool, blocks: &[StaticBlo
     crate::textpatch::set_text_end(text + len);
     let mut b: Vec<(u64, u32)> = blocks.iter().map(|s| (s.host, s.guest)).collect();
     b.sort_unstable();
-    *STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner()) = StaticCode {
-        text,
-        len,
-        blocks: b,
-        exec_flag,
-    };
+    let mut s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
+    s.text = text;
+    s.len = len;
+    s.blocks = b;
+    s.exec_flag = exec_flag;
+}
+
+/// Register the static pass's inline-cache records (before `init`).
+pub fn set_static_ic(records: usize, n: usize) {
+    let mut s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
+    s.ic_records = records;
+    s.nic = n;
 }
 
 /// Is `rip` inside translated code (the output's `.text` or the cache)?
@@ -137,13 +189,13 @@ fn pc_lookup(rip: u64, exact: bool) -> Option<u32> {
             }
         }
     }
-    let (host, guest, exec_flag) = {
+    let (host, guest, exec_flag, ic) = {
         let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
         let k = s
             .blocks
             .partition_point(|&(h, _)| h <= rip)
             .checked_sub(1)?;
-        (s.blocks[k].0, s.blocks[k].1, s.exec_flag)
+        (s.blocks[k].0, s.blocks[k].1, s.exec_flag, s.nic != 0)
     };
     let starts = JIT
         .lock()
@@ -154,6 +206,8 @@ fn pc_lookup(rip: u64, exact: bool) -> Option<u32> {
     let opts = Options {
         trace: false,
         exec_flag,
+        ic,
+        ic_counting: ic && exec_flag,
     };
     let b = translate::translate_block(&GuestMemory, guest, &|a| starts.contains(&a), opts);
     let off = rip - host;
@@ -257,6 +311,44 @@ pub fn init(static_blocks: &[StaticBlock]) {
         // Every page it covers: a block may run on into the next page.
         code_pages.protect(b.guest, b.guest_len);
     }
+    let (static_ic, nstatic_ic) = {
+        let s = STATIC_CODE.lock().unwrap_or_else(|e| e.into_inner());
+        (s.ic_records, s.nic)
+    };
+    let ic = ic_wanted(nstatic_ic).then(|| {
+        // SAFETY: a fresh private mapping for the host-address table.
+        let hosts = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                IC_HOSTS_MAX * 8,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if hosts == libc::MAP_FAILED {
+            crate::fatal("cannot allocate the inline caches' table");
+        }
+        let hosts = hosts as *mut u64;
+        // SAFETY: slot 0 of the table just mapped.
+        unsafe { *hosts = crate::stubs::stub_miss_addr() };
+        let mut records = Vec::with_capacity(nstatic_ic);
+        for k in 0..nstatic_ic {
+            let rec = static_ic + k * IC_RECORD_SIZE;
+            // SAFETY: the output's writable record array (`nic` records);
+            // no guest code has run yet.
+            unsafe { (*(rec as *mut IcRecord)).hosts = hosts as u64 };
+            records.push(rec);
+        }
+        Ic {
+            counting: log::enabled(log::STATS),
+            records,
+            learning: HashMap::new(),
+            hosts,
+            nhosts: 1,
+        }
+    });
     crate::memory::set_change_hook(invalidate_range);
     smc::install_handler();
     *JIT.lock().unwrap_or_else(|e| e.into_inner()) = Some(Jit {
@@ -272,6 +364,7 @@ pub fn init(static_blocks: &[StaticBlock]) {
         translated: 0,
         discovered: Vec::new(),
         pc_maps: BTreeMap::new(),
+        ic,
     });
 }
 
@@ -300,6 +393,8 @@ pub fn host_code_for(guest: u32) -> u64 {
     let opts = Options {
         trace: jit.trace,
         exec_flag: false,
+        ic: jit.ic.is_some(),
+        ic_counting: jit.ic.as_ref().is_some_and(|ic| ic.counting),
     };
     // The guest bytes a translation is made from must be the ones its page
     // protection (or volatile validation) guards: another thread may store
@@ -330,6 +425,10 @@ pub fn host_code_for(guest: u32) -> u64 {
             block.code.len()
         ));
     }
+    if !block.ic_sites.is_empty() {
+        // Records are placed 64-aligned (one cache line each).
+        jit.used = (jit.used + IC_RECORD_SIZE - 1) & !(IC_RECORD_SIZE - 1);
+    }
     let len = (block.code.len() + 15) & !15;
     if jit.used + len > CACHE_SIZE {
         crate::fatal("code cache full");
@@ -343,6 +442,25 @@ pub fn host_code_for(guest: u32) -> u64 {
     };
     jit.used += len;
     jit.translated += 1;
+    if let Some(ic) = jit.ic.as_mut() {
+        for (k, &site) in block.ic_sites.iter().enumerate() {
+            let rec = host as usize + block.ic_records_at as usize + k * IC_RECORD_SIZE;
+            // SAFETY: the record lies in the block just copied, not yet
+            // reachable by any thread.
+            unsafe {
+                (rec as *mut IcRecord).write(IcRecord {
+                    entry: [0; 2],
+                    budget: IC_LEARN,
+                    site,
+                    hits: [0; 2],
+                    lookups: 0,
+                    fills: 0,
+                    hosts: ic.hosts as u64,
+                })
+            };
+            ic.records.push(rec);
+        }
+    }
     jit.pc_maps
         .insert(host, (block.code.len() as u32, block.pc_map.clone()));
     if jit.static_starts.contains(&guest) {
@@ -402,6 +520,9 @@ impl Jit {
             self.unlink(g);
             crate::textpatch::divert(h, g);
         }
+        if let Some(ic) = self.ic.as_mut() {
+            ic.drop_stale();
+        }
     }
 
     /// Point the chained exits into `g` back at their trampolines.
@@ -413,6 +534,132 @@ impl Jit {
             self.waiting.entry(g).or_default().push(field);
         }
     }
+}
+
+impl Ic {
+    /// The record at `rec` (a record of a block in the cache).
+    fn record<'a>(rec: usize) -> (&'a [AtomicU64; 2], &'a AtomicU32) {
+        // SAFETY: records are 64-aligned and live as long as the cache;
+        // code reads them concurrently, hence atomics.
+        unsafe {
+            (
+                &*(rec as *const [AtomicU64; 2]),
+                &*((rec + crate::abi::IC_BUDGET) as *const AtomicU32),
+            )
+        }
+    }
+
+    /// Empty every entry whose target lost its translation (or now has
+    /// another one), and let the site learn again.
+    fn drop_stale(&mut self) {
+        for &rec in &self.records {
+            let (entries, budget) = Ic::record(rec);
+            for e in entries {
+                let v = e.load(Ordering::Relaxed);
+                if v == 0 {
+                    continue;
+                }
+                let target = (v as u32).wrapping_neg();
+                // SAFETY: indices stored in entries are below nhosts.
+                let host = unsafe { *self.hosts.add((v >> 32) as usize) };
+                if dispatch::lookup(target) != Some(host) {
+                    // One 8-byte store: a thread sees the old pair (stale
+                    // code, as with a chained exit being unlinked) or the
+                    // empty entry.
+                    e.store(0, Ordering::Release);
+                    budget.store(IC_LEARN, Ordering::Relaxed);
+                    stats::IC_DROPPED.fetch_add(1, Ordering::Relaxed);
+                    if log::enabled(log::JIT) {
+                        // SAFETY: the site field of a live record.
+                        let site = unsafe { (*(rec as *const IcRecord)).site };
+                        log::line(&format!(
+                            "ic: site {site:#010x} drops target {target:#010x}"
+                        ));
+                    }
+                    self.learning.remove(&rec);
+                }
+            }
+        }
+    }
+
+    /// A learning site missed on `target`: count it; after `IC_LEARN`
+    /// misses fill the entries, most frequent target first, with the two
+    /// most frequent targets that have a mapped (non-volatile) translation,
+    /// if they took at least 90% of the misses. A polymorphic site keeps
+    /// empty entries: its compares, never taken, stay well predicted and
+    /// fall through to the map lookup, whose indirect jump the branch
+    /// target buffer predicts (a partly filled cache measured slower on
+    /// the bench's switch dispatch).
+    fn learn(&mut self, rec: usize, target: u32) {
+        stats::IC_RUNTIME.fetch_add(1, Ordering::Relaxed);
+        let (entries, budget) = Ic::record(rec);
+        let left = budget.load(Ordering::Relaxed);
+        if left == 0 {
+            return;
+        }
+        let counts = self.learning.entry(rec).or_default();
+        *counts.entry(target).or_default() += 1;
+        budget.store(left - 1, Ordering::Relaxed);
+        if left > 1 {
+            return;
+        }
+        let counts = self.learning.remove(&rec).unwrap_or_default();
+        let total: u32 = counts.values().sum();
+        let mut by_count: Vec<(u32, u32)> = counts.into_iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let top2: u32 = by_count.iter().take(2).map(|&(_, n)| n).sum();
+        let mut level = 0;
+        for (g, _) in by_count {
+            if level == 2 || (top2 as u64) * 10 < total as u64 * 9 {
+                break;
+            }
+            let Some(h) = dispatch::lookup(g) else {
+                continue;
+            };
+            if self.nhosts == IC_HOSTS_MAX {
+                break;
+            }
+            // SAFETY: a fresh slot of the table, published by the entry
+            // store below (Release).
+            unsafe { *self.hosts.add(self.nhosts) = h };
+            let v = ((self.nhosts as u64) << 32) | g.wrapping_neg() as u64;
+            self.nhosts += 1;
+            entries[level].store(v, Ordering::Release);
+            level += 1;
+        }
+        for e in &entries[level..] {
+            e.store(0, Ordering::Release);
+        }
+        // SAFETY: the fills counter of a live record, written under the lock.
+        unsafe { (*(rec as *mut IcRecord)).fills += 1 };
+    }
+}
+
+/// An inline-cache site missed while learning (abi::Reason::IcMiss):
+/// translate (or find) the target, then let the site learn it.
+pub fn ic_miss(rec: usize, target: u32) {
+    host_code_for(target);
+    let mut g = JIT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(ic) = g.as_mut().and_then(|j| j.ic.as_mut()) {
+        ic.learn(rec, target);
+    }
+}
+
+/// Inline-cache totals for the report, `None` when they are off:
+/// (sites, sites filled, level-1 hits, level-2 hits, map lookups).
+pub fn ic_totals() -> Option<(usize, usize, u64, u64, u64)> {
+    let g = JIT.lock().unwrap_or_else(|e| e.into_inner());
+    let ic = g.as_ref()?.ic.as_ref()?;
+    let mut t = (ic.records.len(), 0, 0, 0, 0);
+    for &rec in &ic.records {
+        // SAFETY: live records; racy reads only skew the report.
+        let r = unsafe { std::ptr::read_volatile(rec as *const IcRecord) };
+        t.1 += (r.entry[0] != 0) as usize;
+        t.2 += r.hits[0];
+        t.3 += r.hits[1];
+        t.4 += r.lookups;
+    }
+    Some(t)
 }
 
 /// `memory`'s change hook: guest bytes in [start, start+len) may change or

@@ -114,6 +114,7 @@ pub unsafe extern "C" fn rehost_aot_main(
         .collect();
     crate::stats::set_static_flags(d.executed, d.nblocks as usize);
     jit::set_static_code(d.text as u64, d.text_len, !d.executed.is_null(), &blocks);
+    jit::set_static_ic(d.ic_records as usize, d.nic as usize);
     let mut args = Vec::with_capacity(argc as usize);
     for k in 0..argc as usize {
         args.push(CStr::from_ptr(*argv.add(k)).to_bytes().to_vec());

@@ -173,6 +173,10 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
     d.extend_from_slice(&0u32.to_le_bytes());
     let executed_field = d.len();
     d.extend_from_slice(&0u64.to_le_bytes());
+    let ic_field = d.len();
+    d.extend_from_slice(&0u64.to_le_bytes());
+    let nic: usize = blocks.iter().map(|b| b.ic_sites.len()).sum();
+    d.extend_from_slice(&(nic as u64).to_le_bytes());
     let put = |d: &mut Vec<u8>, k: usize, v: u64| {
         d[ptr_fields + 8 * k..ptr_fields + 8 * k + 8].copy_from_slice(&v.to_le_bytes())
     };
@@ -252,6 +256,12 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         }
     }
 
+    if nic > 0 {
+        let (sec, base) = emit_ic_records(&mut obj, blocks, &offsets, text_id, nic);
+        let sym = obj.section_symbol(sec);
+        reloc64(&mut obj, data, desc_off + ic_field as u64, sym, base as i64);
+    }
+
     // main's two relocations.
     obj.add_relocation(
         text_id,
@@ -289,4 +299,55 @@ pub fn emit(elf: &GuestElf, blocks: &[HostBlock], exec_flags: bool) -> Emitted {
         elided,
         nops,
     }
+}
+
+/// The inline-cache records of the static blocks' indirect jmp/call sites
+/// (`--inline-caches`) in a writable section, 64-aligned, learning (budget
+/// `IC_LEARN`), their host-table pointer left for the runtime to set; and
+/// the relocations of the code's rip-relative references to them. Returns
+/// the section and the records' offset in it.
+fn emit_ic_records(
+    obj: &mut Object,
+    blocks: &[HostBlock],
+    offsets: &HashMap<u32, u32>,
+    text_id: object::write::SectionId,
+    nic: usize,
+) -> (object::write::SectionId, u64) {
+    use rehost_runtime::abi::{IC_BUDGET, IC_LEARN, IC_RECORD_SIZE};
+    let sec = obj.add_section(Vec::new(), b".data.rehost.ic".to_vec(), SectionKind::Data);
+    let mut recs = vec![0u8; nic * IC_RECORD_SIZE];
+    let mut firsts = Vec::with_capacity(blocks.len());
+    let mut first = 0usize;
+    for b in blocks {
+        firsts.push(first);
+        for (k, &site) in b.ic_sites.iter().enumerate() {
+            let r = (first + k) * IC_RECORD_SIZE;
+            recs[r + IC_BUDGET..r + IC_BUDGET + 4].copy_from_slice(&IC_LEARN.to_le_bytes());
+            recs[r + IC_BUDGET + 4..r + IC_BUDGET + 8].copy_from_slice(&site.to_le_bytes());
+        }
+        first += b.ic_sites.len();
+    }
+    let base = obj.append_section_data(sec, &recs, IC_RECORD_SIZE as u64);
+    let sym = obj.section_symbol(sec);
+    let pc32 = RelocationFlags::Generic {
+        kind: RelocationKind::Relative,
+        encoding: RelocationEncoding::Generic,
+        size: 32,
+    };
+    for (b, &first) in blocks.iter().zip(&firsts) {
+        for r in &b.ic_refs {
+            let rec = base + ((first + r.site as usize) * IC_RECORD_SIZE) as u64;
+            obj.add_relocation(
+                text_id,
+                Relocation {
+                    offset: offsets[&b.guest_start] as u64 + r.disp_at as u64,
+                    symbol: sym,
+                    addend: (rec + r.field as u64) as i64 - 4,
+                    flags: pc32,
+                },
+            )
+            .expect("relocation");
+        }
+    }
+    (sec, base)
 }

@@ -73,7 +73,9 @@ pub fn layout(blocks: &[HostBlock]) -> Layout {
     let mut cold = Vec::with_capacity(blocks.len());
     for b in blocks {
         cold.push(text.len() as u32);
-        text.extend_from_slice(&b.code[b.body_len as usize..]);
+        // (Inline-cache records, after the trampolines, go to a writable
+        // section: `emit`.)
+        text.extend_from_slice(&b.code[b.body_len as usize..b.ic_records_at as usize]);
     }
     for (k, b) in blocks.iter().enumerate() {
         let base = offsets[&b.guest_start];

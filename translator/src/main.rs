@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str =
-    "usage: rehost translate GUEST -o OUT [--profile FILE] [--stats] [--sysroot DIR]
+    "usage: rehost translate GUEST -o OUT [--profile FILE] [--stats] [--inline-caches] [--sysroot DIR]
        rehost run [--sysroot DIR] GUEST [ARGS...]
        rehost cfg GUEST [--profile FILE] [--from ADDR|SYMBOL [--depth N]] -o CFG.dot";
 
@@ -56,6 +56,8 @@ struct StaticArgs {
     profile: Vec<u32>,
     /// Instrument static blocks so REHOST_STATS can count the executed ones.
     stats: bool,
+    /// Inline caches at the static blocks' indirect jmp/call sites.
+    ic: bool,
     /// i386 root to take a dynamic guest's interpreter and libraries from
     /// (recorded in the output as its default).
     sysroot: Option<PathBuf>,
@@ -66,6 +68,7 @@ fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
     let mut out = None;
     let mut profile = Vec::new();
     let mut stats = false;
+    let mut ic = false;
     let mut sysroot = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -73,6 +76,7 @@ fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
             "-o" => out = Some(PathBuf::from(it.next().ok_or("-o needs a file name")?)),
             "--sysroot" => sysroot = Some(sysroot_arg(it.next())?),
             "--stats" => stats = true,
+            "--inline-caches" => ic = true,
             "--profile" => {
                 profile = read_profile(Path::new(it.next().ok_or("--profile needs a file name")?))?
             }
@@ -88,6 +92,7 @@ fn parse_static_args(args: &[String]) -> Result<StaticArgs, String> {
         out,
         profile,
         stats,
+        ic,
         sysroot,
     })
 }
@@ -142,7 +147,7 @@ fn load_static_guest(guest: &Path) -> Result<elf::GuestElf, String> {
 
 fn cmd_translate(args: &[String]) -> Result<(), String> {
     let a = parse_static_args(args)?;
-    translate(&a.guest, &a.out, &a.profile, a.stats, a.sysroot.as_deref())
+    translate(&a, a.sysroot.as_deref())
 }
 
 fn cmd_cfg(args: &[String]) -> Result<(), String> {
@@ -196,13 +201,8 @@ fn cmd_cfg(args: &[String]) -> Result<(), String> {
 }
 
 /// The static pass, end to end.
-fn translate(
-    guest: &Path,
-    out: &Path,
-    profile: &[u32],
-    stats: bool,
-    sysroot: Option<&Path>,
-) -> Result<(), String> {
+fn translate(a: &StaticArgs, sysroot: Option<&Path>) -> Result<(), String> {
+    let (guest, out, profile, stats, ic) = (&a.guest, &a.out, &a.profile, a.stats, a.ic);
     let t0 = Instant::now();
     let elf = load_static_guest(guest)?;
     check_interp(&elf, sysroot)?;
@@ -219,6 +219,8 @@ fn translate(
                 &is_start,
                 Options {
                     exec_flag: stats,
+                    ic,
+                    ic_counting: ic && stats,
                     ..Options::default()
                 },
             )

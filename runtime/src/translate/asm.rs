@@ -27,6 +27,14 @@ pub struct Asm {
     pub exits: Vec<DirectExit>,
     /// Guest addresses of instructions lowered to SIGILL.
     pub illegal: Vec<u32>,
+    /// Inline caches (`ic`, REHOST_IC): emit them at indirect jmp/call
+    /// sites, and count hits per level (REHOST_STATS).
+    pub ic: bool,
+    pub ic_counting: bool,
+    /// Guest address of each inline-cache site (record k = site k).
+    pub ic_site_eips: Vec<u32>,
+    /// References from the code to the sites' records.
+    pub ic_refs: Vec<super::ic::IcRef>,
     /// Trampolines still to be written after the block body: (rel32 field
     /// offset, guest target).
     pending: Vec<(u32, u32)>,
@@ -45,6 +53,10 @@ impl Asm {
             code: Vec::with_capacity(256),
             exits: Vec::new(),
             illegal: Vec::new(),
+            ic: false,
+            ic_counting: false,
+            ic_site_eips: Vec::new(),
+            ic_refs: Vec::new(),
             pending: Vec::new(),
             enc: Encoder::new(64),
         }

@@ -108,7 +108,11 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
             load_rm32(asm, i, Register::R11D)?;
             asm.store32_imm(Register::ESP, -4, next);
             asm.adjust_esp(-4);
-            asm.indirect_exit();
+            if asm.ic {
+                asm.ic_jump(eip, asm.ic_counting);
+            } else {
+                asm.indirect_exit();
+            }
             return Ok(Flow::End);
         }
         FlowControl::IndirectBranch => {
@@ -117,7 +121,11 @@ pub fn lower(asm: &mut Asm, i: &Instruction) -> Result<Flow, EncodeError> {
                 return Ok(Flow::End);
             }
             load_rm32(asm, i, Register::R11D)?;
-            asm.indirect_exit();
+            if asm.ic {
+                asm.ic_jump(eip, asm.ic_counting);
+            } else {
+                asm.indirect_exit();
+            }
             return Ok(Flow::End);
         }
         FlowControl::Return => {

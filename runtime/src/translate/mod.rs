@@ -10,6 +10,7 @@
 
 pub mod asm;
 pub mod features;
+pub mod ic;
 pub mod legacy;
 pub mod lower;
 pub mod segment;
@@ -38,6 +39,11 @@ pub struct Options {
     /// (static blocks; the emitter relocates the rel32 at `EXEC_FLAG_REL32_AT`
     /// to the block's byte in the executed-flags array, for REHOST_STATS).
     pub exec_flag: bool,
+    /// Inline caches at indirect jmp/call sites (`ic`; run-time blocks
+    /// only, placed 64-aligned).
+    pub ic: bool,
+    /// Count inline-cache hits per level (REHOST_STATS).
+    pub ic_counting: bool,
 }
 
 /// Offset of the rel32 of the executed-flag store in a block's code.
@@ -62,6 +68,14 @@ pub struct HostBlock {
     /// (host offset, guest EIP) at the start of each guest instruction's
     /// host code: a fault maps back to its guest instruction through it.
     pub pc_map: Vec<(u32, u32)>,
+    /// Guest addresses of the block's inline-cache sites: one
+    /// `abi::IcRecord` each, zeroed in `code` from `ic_records_at`.
+    pub ic_sites: Vec<u32>,
+    pub ic_records_at: u32,
+    /// The code's rip-relative references to the records (already resolved
+    /// for records placed right after the code; the static pass relocates
+    /// them to its own section instead).
+    pub ic_refs: Vec<ic::IcRef>,
 }
 
 /// Decode the guest instructions of the block at `start`.
@@ -113,6 +127,8 @@ pub fn translate_block(
 ) -> HostBlock {
     let (insns, invalid) = decode_block(src, start, stop_at);
     let mut asm = Asm::new();
+    asm.ic = opts.ic;
+    asm.ic_counting = opts.ic_counting;
     if opts.exec_flag {
         asm.raw(&[0xc6, 0x05, 0, 0, 0, 0, 1]);
     }
@@ -146,7 +162,14 @@ pub fn translate_block(
         // Fell off the end (block split, size limit, unreadable bytes).
         asm.jmp_exit(end);
     }
-    let (code, exits, illegal, body_len) = asm.finish();
+    let ic_sites = std::mem::take(&mut asm.ic_site_eips);
+    let ic_refs = std::mem::take(&mut asm.ic_refs);
+    let (mut code, exits, illegal, body_len) = asm.finish();
+    let ic_records_at = if ic_sites.is_empty() {
+        code.len() as u32
+    } else {
+        ic::finish_records(&mut code, &ic_refs, ic_sites.len())
+    };
     HostBlock {
         guest_start: start,
         guest_len: end.wrapping_sub(start),
@@ -157,5 +180,8 @@ pub fn translate_block(
         invalid,
         illegal,
         pc_map,
+        ic_sites,
+        ic_records_at,
+        ic_refs,
     }
 }

@@ -179,23 +179,11 @@ pub fn vfork(
     }
     let host = jit::host_code_for(next_eip);
     let ctx = Box::into_raw(child);
-    // SAFETY: a fresh private mapping for the child's host stack.
-    let base = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            CHILD_STACK,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if base == libc::MAP_FAILED {
+    let Some((base, top)) = map_child_stack(CHILD_STACK) else {
         // SAFETY: the context was never shared.
         drop(unsafe { Box::from_raw(ctx) });
         return Err(libc::EAGAIN);
-    }
-    let top = (base as usize + CHILD_STACK - 64) & !15;
+    };
     // SAFETY: the two words lie in the new stack; the child reads them.
     unsafe {
         *(top as *mut u64) = ctx as u64;
@@ -374,23 +362,11 @@ fn process_helper(start: std::sync::Arc<ProcStart>, host_flags: u64, ctx: u64, h
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut (*sp).mask);
     }
-    // SAFETY: a fresh private mapping for the child's host stack.
-    let base = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            PROCESS_STACK,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if base == libc::MAP_FAILED {
+    let Some((base, top)) = map_child_stack(PROCESS_STACK) else {
         start.ready.store(-libc::EAGAIN, Ordering::Release);
         futex_wake(start.ready.as_ptr().cast());
         return;
-    }
-    let top = (base as usize + PROCESS_STACK - 64) & !15;
+    };
     // SAFETY: the three words lie in the new stack; the child reads them.
     unsafe {
         *(top as *mut u64) = ctx;
@@ -413,6 +389,24 @@ fn process_helper(start: std::sync::Arc<ProcStart>, host_flags: u64, ctx: u64, h
     }
     // SAFETY: the child has exited (or never ran): its stack is free.
     unsafe { libc::munmap(base, PROCESS_STACK) };
+}
+
+/// A private host stack of `size` bytes for a child process: the mapping's
+/// base and the 16-aligned top the child starts on (64 bytes below the end,
+/// room for the words the child reads at start), or None if mmap fails.
+fn map_child_stack(size: usize) -> Option<(*mut libc::c_void, usize)> {
+    // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    (base != libc::MAP_FAILED).then(|| (base, (base as usize + size - 64) & !15))
 }
 
 /// FUTEX_WAKE of every waiter on `addr`, without touching errno.

@@ -515,8 +515,7 @@ unsafe fn overflow_trap_eip(sig: i32, code: i32, rip: u64) -> Option<u32> {
         return None;
     }
     let eip = crate::jit::guest_eip_at(rip - 2)?;
-    let first = crate::guest_mem::read_bytes(eip, 1).ok()?;
-    Some(eip + if first[0] == 0xce { 1 } else { 2 })
+    Some(eip + crate::jit::guest_insn_len(eip)?)
 }
 
 /// Deliver `sig` to the guest from a host handler that interrupted

@@ -363,6 +363,43 @@ fn read_capped(mut r: impl Read) -> Vec<u8> {
     out
 }
 
+/// Assemble or compile a guest with `cmd` (shown as `shown`): an error that
+/// names the command and its stderr if it fails.
+pub fn compile_guest(cmd: Command, shown: &str) -> Result<(), String> {
+    let o = run_with_timeout(cmd, TRANSLATE_TIMEOUT)
+        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "`{shown}` failed: {} (is gcc-multilib installed? `make toolchain`)\n{}",
+            o.describe(),
+            indent_tail("stderr", &o.stderr_text(), 20)
+        ));
+    }
+    Ok(())
+}
+
+/// Run `cmd` (shown as `shown`) and compare its exit status and stdout
+/// with the recorded native run `exp`; the outcome, or an error saying how
+/// it differs.
+pub fn run_expecting(cmd: Command, shown: &str, exp: &Expected) -> Result<Outcome, String> {
+    let o = run_with_timeout(cmd, RUN_TIMEOUT).map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    if o.timed_out || o.code() != exp.status || o.stdout != exp.stdout {
+        return Err(format!(
+            "`{shown}`: {}, expected status {}{}\n{}{}",
+            o.describe(),
+            exp.status,
+            if o.stdout != exp.stdout {
+                "; stdout differs"
+            } else {
+                ""
+            },
+            first_difference(&exp.stdout, &o.stdout),
+            indent_tail("stderr", &o.stderr_text(), 20)
+        ));
+    }
+    Ok(o)
+}
+
 /// Run `cmd` with stdin `/dev/null` and stdout/stderr captured, in a process
 /// group of its own; after `timeout` the whole group gets SIGKILL.
 pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> io::Result<Outcome> {

@@ -29,7 +29,7 @@ use std::process::Command;
 
 use rehost_tests::{
     expected, guest_command, guests_dir, indent_tail, rehost_bin, report, run_with_timeout,
-    Checked, Expected, Failure, Outcome, TempDir, RUN_TIMEOUT, TRANSLATE_TIMEOUT,
+    Checked, Expected, Failure, Outcome, TempDir, TRANSLATE_TIMEOUT,
 };
 
 fn no_ia32() -> &'static Path {
@@ -79,15 +79,7 @@ fn build_nolibc(dir: &Path) -> Result<(PathBuf, u32), String> {
         out.display(),
         src.display()
     );
-    let o = run_with_timeout(cmd, TRANSLATE_TIMEOUT)
-        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "`{shown}` failed: {} (is gcc-multilib installed? `make toolchain`)\n{}",
-            o.describe(),
-            indent_tail("stderr", &o.stderr_text(), 20)
-        ));
-    }
+    rehost_tests::compile_guest(cmd, &shown)?;
     let bytes = fs::read(&out).map_err(|e| format!("cannot read {}: {e}", out.display()))?;
     if bytes.len() < 28 || &bytes[..4] != b"\x7fELF" || bytes[4] != 1 {
         return Err(format!("{} is not an ELF32 file", out.display()));
@@ -175,22 +167,7 @@ fn run_port(
         .map(|(k, v)| format!("{k}={}", v.to_string_lossy()))
         .collect();
     let shown = format!("{} {shown}", env_shown.join(" "));
-    let o = run_with_timeout(cmd, RUN_TIMEOUT).map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-    if o.timed_out || o.code() != exp.status || o.stdout != exp.stdout {
-        return Err(format!(
-            "`{shown}`: {}, expected status {}{}\n{}{}",
-            o.describe(),
-            exp.status,
-            if o.stdout != exp.stdout {
-                "; stdout differs"
-            } else {
-                ""
-            },
-            rehost_tests::first_difference(&exp.stdout, &o.stdout),
-            indent_tail("stderr", &o.stderr_text(), 20)
-        ));
-    }
-    Ok(o)
+    rehost_tests::run_expecting(cmd, &shown, exp)
 }
 
 // ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ use std::process::Command;
 
 use rehost_tests::{
     expected, guest_command, guests_dir, indent_tail, rehost_bin, report, run_with_timeout,
-    Checked, Expected, Failure, Outcome, TempDir, RUN_TIMEOUT, TRANSLATE_TIMEOUT,
+    Checked, Expected, Failure, Outcome, TempDir, TRANSLATE_TIMEOUT,
 };
 
 fn no_ia32() -> &'static Path {
@@ -78,22 +78,7 @@ fn run_port(
         if rehost_run { "rehost run " } else { "" },
         program.display()
     );
-    let o = run_with_timeout(cmd, RUN_TIMEOUT).map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-    if o.timed_out || o.code() != exp.status || o.stdout != exp.stdout {
-        return Err(format!(
-            "`{shown}`: {}, expected status {}{}\n{}{}",
-            o.describe(),
-            exp.status,
-            if o.stdout != exp.stdout {
-                "; stdout differs"
-            } else {
-                ""
-            },
-            rehost_tests::first_difference(&exp.stdout, &o.stdout),
-            indent_tail("stderr", &o.stderr_text(), 20)
-        ));
-    }
-    Ok(o)
+    rehost_tests::run_expecting(cmd, &shown, exp)
 }
 
 #[derive(Default)]

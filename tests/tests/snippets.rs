@@ -30,7 +30,7 @@ use std::process::Command;
 use rehost_tests::{
     describe_status, guest_command, indent_tail, rehost_bin, report, run_with_timeout,
     selected_modes, translate, workspace_root, Checked, Failure, Mode, Outcome, TempDir,
-    RUN_TIMEOUT, TRANSLATE_TIMEOUT,
+    RUN_TIMEOUT,
 };
 
 fn no_ia32() -> &'static Path {
@@ -212,15 +212,7 @@ fn build(name: &str, dir: &Path) -> Result<PathBuf, String> {
         out.display(),
         src.display()
     );
-    let o = run_with_timeout(cmd, TRANSLATE_TIMEOUT)
-        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "`{shown}` failed: {} (is gcc-multilib installed? `make toolchain`)\n{}",
-            o.describe(),
-            indent_tail("stderr", &o.stderr_text(), 20)
-        ));
-    }
+    rehost_tests::compile_guest(cmd, &shown)?;
     Ok(out)
 }
 

@@ -211,7 +211,7 @@ impl Runner {
         let mut child = loop {
             match cmd.spawn() {
                 Ok(c) => break c,
-                Err(e) if e.raw_os_error() == Some(libc_etxtbsy()) && tries < 100 => {
+                Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 100 => {
                     tries += 1;
                     std::thread::sleep(Duration::from_millis(10));
                 }
@@ -269,10 +269,8 @@ impl Runner {
     }
 }
 
-/// ETXTBSY on Linux.
-const fn libc_etxtbsy() -> i32 {
-    26
-}
+/// ETXTBSY on Linux (this crate does not depend on libc).
+const ETXTBSY: i32 = 26;
 
 /// " at eip X (si_code C, si_addr A)" from the fault record the guest's
 /// handler wrote after its last full record, or "" without one.

@@ -28,7 +28,8 @@ pub struct Program<'a> {
     pub avx: bool,
 }
 
-const CODE_OFF: u32 = 0x100;
+/// Code starts this far into the code segment, after the ELF headers.
+pub const CODE_OFF: u32 = 0x100;
 
 fn abs(a: u32) -> MemoryOperand {
     MemoryOperand::new(
@@ -144,12 +145,42 @@ fn case_code(a: &mut Asm, p: &Program, t: &Tables, k: usize, bytes: &mut Vec<u8>
     bytes.extend(a.enc.take_buffer());
 }
 
-fn put32(b: &mut [u8], at: usize, v: u32) {
+pub(crate) fn put32(b: &mut [u8], at: usize, v: u32) {
     b[at..at + 4].copy_from_slice(&v.to_le_bytes());
 }
 
-fn put16(b: &mut [u8], at: usize, v: u16) {
+pub(crate) fn put16(b: &mut [u8], at: usize, v: u16) {
     b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+/// A static ET_EXEC i386 image: `code` at `CODE_BASE + CODE_OFF` (the
+/// entry point), a zeroed rw- data segment of `data_len` bytes at
+/// `DATA_BASE`, a non-executable stack. Returns the image and the file
+/// offset of the data segment.
+pub fn image(code: &[u8], data_len: usize) -> (Vec<u8>, usize) {
+    let code_end = CODE_OFF as usize + code.len();
+    let data_off = (code_end + 0xfff) & !0xfff;
+    let mut f = vec![0u8; data_off + data_len];
+    f[..16].copy_from_slice(b"\x7fELF\x01\x01\x01\0\0\0\0\0\0\0\0\0");
+    put16(&mut f, 16, 2); // ET_EXEC
+    put16(&mut f, 18, 3); // EM_386
+    put32(&mut f, 20, 1);
+    put32(&mut f, 24, CODE_BASE + CODE_OFF);
+    put32(&mut f, 28, 52); // phoff
+    put16(&mut f, 40, 52); // ehsize
+    put16(&mut f, 42, 32); // phentsize
+    put16(&mut f, 44, 3); // phnum
+    let ph = |f: &mut Vec<u8>, n: usize, ty: u32, off: u32, va: u32, sz: u32, flags: u32| {
+        let at = 52 + 32 * n;
+        for (k, v) in [ty, off, va, va, sz, sz, flags, 0x1000].iter().enumerate() {
+            put32(f, at + 4 * k, *v);
+        }
+    };
+    ph(&mut f, 0, 1, 0, CODE_BASE, code_end as u32, 5);
+    ph(&mut f, 1, 1, data_off as u32, DATA_BASE, data_len as u32, 6);
+    ph(&mut f, 2, 0x6474_e551, 0, 0, 0, 6); // PT_GNU_STACK rw-
+    f[CODE_OFF as usize..code_end].copy_from_slice(code);
+    (f, data_off)
 }
 
 /// The ELF image of `p`.
@@ -222,30 +253,7 @@ pub fn elf(p: &Program) -> Vec<u8> {
     fault_handler(&mut a);
     code.extend(a.enc.take_buffer());
 
-    let code_end = CODE_OFF as usize + code.len();
-    let data_off = (code_end + 0xfff) & !0xfff;
-    let data_len = (t.end - DATA_BASE) as usize;
-    let mut f = vec![0u8; data_off + data_len];
-    // ELF header.
-    f[..16].copy_from_slice(b"\x7fELF\x01\x01\x01\0\0\0\0\0\0\0\0\0");
-    put16(&mut f, 16, 2); // ET_EXEC
-    put16(&mut f, 18, 3); // EM_386
-    put32(&mut f, 20, 1);
-    put32(&mut f, 24, CODE_BASE + CODE_OFF);
-    put32(&mut f, 28, 52); // phoff
-    put16(&mut f, 40, 52); // ehsize
-    put16(&mut f, 42, 32); // phentsize
-    put16(&mut f, 44, 3); // phnum
-    let ph = |f: &mut Vec<u8>, n: usize, ty: u32, off: u32, va: u32, sz: u32, flags: u32| {
-        let at = 52 + 32 * n;
-        for (k, v) in [ty, off, va, va, sz, sz, flags, 0x1000].iter().enumerate() {
-            put32(f, at + 4 * k, *v);
-        }
-    };
-    ph(&mut f, 0, 1, 0, CODE_BASE, code_end as u32, 5);
-    ph(&mut f, 1, 1, data_off as u32, DATA_BASE, data_len as u32, 6);
-    ph(&mut f, 2, 0x6474_e551, 0, 0, 0, 6); // PT_GNU_STACK rw-
-    f[CODE_OFF as usize..code_end].copy_from_slice(&code);
+    let (mut f, data_off) = image(&code, (t.end - DATA_BASE) as usize);
     // Data: inputs, fx images, pool.
     let d = |va: u32| data_off + (va - DATA_BASE) as usize;
     for (k, s) in p.cases.iter().enumerate() {

@@ -62,10 +62,7 @@ pub fn build(rng: &mut Rng, code: Code, sim: &Sim) -> Option<Option<Item>> {
         | C::Fnsave_m108byte
         | C::Fnstenv_m14byte
         | C::Fnstenv_m28byte => {
-            // Room for 512 bytes in the data half, 16-aligned.
-            let a = WIN
-                + MARGIN
-                + 16 * rng.below(((WIN_SIZE / 2 - 512 - 2 * MARGIN) / 16) as u64) as u32;
+            let a = area(rng, 512);
             let mut pre = Vec::new();
             let m = form(rng, a, sim.esp, &[], &mut pre);
             Some(Item {
@@ -104,7 +101,7 @@ pub fn build(rng: &mut Rng, code: Code, sim: &Sim) -> Option<Option<Item>> {
         }
         C::Popw_FS | C::Popd_FS | C::Popw_GS | C::Popd_GS => Some(sreg_pop(code, 0)),
         C::Fldcw_m2byte => {
-            let cw = 0x7f | rng.pick(&[0u32, 2, 3]) << 8 | (rng.below(4) as u32) << 10;
+            let cw = control_word(rng);
             Some(store_then(rng, code, 2, cw, sim.esp))
         }
         C::Ldmxcsr_m32 | C::VEX_Vldmxcsr_m32 => {
@@ -407,8 +404,20 @@ fn area(rng: &mut Rng, size: u32) -> u32 {
 /// rounding), and a status word without the error-summary and busy bits,
 /// so no later instruction raises #MF.
 fn fpu_words(rng: &mut Rng) -> (u32, u32) {
-    let cw = 0x7f | rng.pick(&[0u32, 2, 3]) << 8 | (rng.below(4) as u32) << 10;
+    let cw = control_word(rng);
     (cw, rng.u32() & 0x7f7f)
+}
+
+/// An x87 control word with every exception masked, random precision
+/// (24, 53 or 64 bits) and rounding.
+fn control_word(rng: &mut Rng) -> u32 {
+    0x7f | rng.pick(&[0u32, 2, 3]) << 8 | (rng.below(4) as u32) << 10
+}
+
+/// A valid MXCSR image for fxrstor/xrstor: exceptions masked, random
+/// rounding, flags, DAZ and FTZ (a reserved bit set would #GP).
+fn image_mxcsr(rng: &mut Rng) -> u32 {
+    0x1f80 | (rng.below(4) as u32) << 13 | (rng.u32() & 0x807f)
 }
 
 /// fldenv/frstor of an image whose other bytes (tags, pointers, registers)
@@ -436,7 +445,7 @@ fn fpu_env(rng: &mut Rng, code: Code, esp: u32) -> Option<Item> {
 fn fxrstor(rng: &mut Rng, code: Code, esp: u32) -> Option<Item> {
     let a = area(rng, 512);
     let (cw, sw) = fpu_words(rng);
-    let mxcsr = 0x1f80 | (rng.below(4) as u32) << 13 | (rng.u32() & 0x807f);
+    let mxcsr = image_mxcsr(rng);
     let mut pre = vec![
         store(a, cw, 2),
         store(a + 2, sw, 2),
@@ -460,7 +469,7 @@ fn xsave(rng: &mut Rng, code: Code, esp: u32) -> Option<Item> {
     let mut pre = vec![mov(Register::EAX, rfbm), mov(Register::EDX, 0)];
     if code == Code::Xrstor_mem {
         let (cw, sw) = fpu_words(rng);
-        let mxcsr = 0x1f80 | (rng.below(4) as u32) << 13 | (rng.u32() & 0x807f);
+        let mxcsr = image_mxcsr(rng);
         pre.extend([
             store(a, cw, 2),
             store(a + 2, sw, 2),

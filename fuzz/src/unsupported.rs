@@ -7,7 +7,8 @@
 //! the CPUID leaves `LEAVES` as the guest sees them, then runs the
 //! instances one after the other; a SIGILL handler (SA_SIGINFO) logs the
 //! EIP from the ucontext and resumes at the next instance. The program is
-//! only run translated: natively most of these instructions execute.
+//! only run translated: natively most of these instructions execute. Its
+//! image is `program::image`'s, with this layout in the data segment.
 //!
 //! ```text
 //! entry:   rt_sigaction(SIGILL, {handler, SA_SIGINFO|SA_RESTORER, restorer})
@@ -18,7 +19,9 @@
 //! ```
 
 use crate::exec::{Mode, Runner};
+use crate::layout::{CODE_BASE, DATA_BASE};
 use crate::operands::{immediate, register};
+use crate::program::{put32, CODE_OFF};
 use crate::rng::Rng;
 use iced_x86::{
     Code, Encoder, Instruction, MemoryOperand, OpCodeOperandKind as K, OpKind, Register,
@@ -37,9 +40,6 @@ pub const LEAVES: [(u32, u32); 7] = [
     (0x8000_0008, 0),
 ];
 
-const CODE_BASE: u32 = 0x0804_8000;
-const CODE_OFF: u32 = 0x100;
-const DATA_BASE: u32 = 0x1000_0000;
 const ACT: u32 = DATA_BASE; // struct sigaction (i386, kernel layout)
 const RESUME: u32 = DATA_BASE + 0x20;
 const COUNT: u32 = DATA_BASE + 0x24;
@@ -314,33 +314,8 @@ pub fn program(instances: &[Instruction]) -> (Vec<u8>, Vec<u32>) {
     put(&mut code, &mut enc, mov(Register::EAX, 173)); // rt_sigreturn
     put(&mut code, &mut enc, int80);
 
-    let code_end = CODE_OFF as usize + code.len();
-    let data_off = (code_end + 0xfff) & !0xfff;
     let data_len = (LOG + CPUID_BYTES + 4 * instances.len() as u32 + 16 - DATA_BASE) as usize;
-    let mut f = vec![0u8; data_off + data_len];
-    let put32 = |f: &mut [u8], at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
-    let put16 = |f: &mut [u8], at: usize, v: u16| f[at..at + 2].copy_from_slice(&v.to_le_bytes());
-    f[..16].copy_from_slice(b"\x7fELF\x01\x01\x01\0\0\0\0\0\0\0\0\0");
-    put16(&mut f, 16, 2); // ET_EXEC
-    put16(&mut f, 18, 3); // EM_386
-    put32(&mut f, 20, 1);
-    put32(&mut f, 24, base);
-    put32(&mut f, 28, 52); // phoff
-    put16(&mut f, 40, 52); // ehsize
-    put16(&mut f, 42, 32); // phentsize
-    put16(&mut f, 44, 2); // phnum
-    for (n, (off, va, sz, flags)) in [
-        (0, CODE_BASE, code_end as u32, 5),
-        (data_off as u32, DATA_BASE, data_len as u32, 6),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        for (k, v) in [1, off, va, va, sz, sz, flags, 0x1000].iter().enumerate() {
-            put32(&mut f, 52 + 32 * n + 4 * k, *v);
-        }
-    }
-    f[CODE_OFF as usize..code_end].copy_from_slice(&code);
+    let (mut f, data_off) = crate::program::image(&code, data_len);
     let d = data_off;
     put32(&mut f, d, handler);
     put32(&mut f, d + 4, 4 | 0x0400_0000); // SA_SIGINFO | SA_RESTORER
